@@ -1,0 +1,173 @@
+/**
+ * loadConfig(env) → a frozen Config. The environment is the only source of configuration;
+ * every variable is validated here, once, and every problem is reported together, one line
+ * each, before the service starts. Pure: reads nothing but the env object it is given.
+ */
+import envSchema from 'env-schema'
+import { isAbsolute, resolve } from 'node:path'
+
+/** Every variable with its one-line description (also the README's configuration table). */
+const schema = {
+  type: 'object',
+  properties: {
+    NODE_ENV: { type: 'string', enum: ['development', 'production', 'test'], default: 'development', description: 'Runtime mode; `production` forbids the embedded database and the local JWT secret.' },
+    HOST: { type: 'string', minLength: 1, default: '127.0.0.1', description: 'Interface to listen on (`0.0.0.0` in a container).' },
+    PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 3000, description: 'TCP port to listen on (`0` picks a free one).' },
+    LOG_LEVEL: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', description: 'pino log level.' },
+    TRUST_PROXY: { type: 'boolean', default: false, description: 'Trust `X-Forwarded-*` headers from a reverse proxy.' },
+    DATABASE_URL: { type: 'string', pattern: '^postgres(ql)?://', description: 'PostgreSQL connection string. Unset: an embedded PostgreSQL is started in `DATA_DIR`.' },
+    DATABASE_POOL_MAX: { type: 'integer', minimum: 1, maximum: 1000, default: 10, description: 'Connections in the pg pool of each process.' },
+    DATA_DIR: { type: 'string', minLength: 1, default: '.data', description: 'Folder of the embedded PostgreSQL and the local JWT secret (local use only).' },
+    EMBEDDED_PG_PORT: { type: 'integer', minimum: 1, maximum: 65535, default: 54329, description: 'Port of the embedded PostgreSQL (loopback only).' },
+    MIGRATE_ON_START: { type: 'boolean', default: true, description: 'Apply pending migrations at start.' },
+    JWT_SECRET: { type: 'string', minLength: 32, description: 'Shared secret for HS256/HS384/HS512 tokens (at least 32 characters).' },
+    JWT_PUBLIC_KEY: { type: 'string', minLength: 1, description: 'PEM public key for RS256/ES256/EdDSA tokens.' },
+    JWT_JWKS_URL: { type: 'string', pattern: '^https?://', description: 'JWKS endpoint; keys are chosen by `kid` and cached.' },
+    JWT_ISSUER: { type: 'string', minLength: 1, description: 'Required `iss` claim, when set.' },
+    JWT_AUDIENCE: { type: 'string', minLength: 1, description: 'Required `aud` claim, when set (comma list: any of them).' },
+    JWT_ALGORITHMS: { type: 'string', pattern: '^[A-Za-z0-9]+(,[A-Za-z0-9]+)*$', description: 'Allowed algorithms (comma list); default: those of the key type. `none` is never accepted.' },
+    JWT_CLOCK_TOLERANCE_S: { type: 'integer', minimum: 0, maximum: 300, default: 30, description: 'Clock skew allowed on `exp`, `nbf` and `iat`, in seconds.' },
+    RATE_LIMIT_PER_MINUTE: { type: 'integer', minimum: 0, default: 1200, description: 'Requests per user per minute; `0` turns rate limiting off.' }
+  }
+} as const
+
+export type EnvVariable = keyof typeof schema.properties
+export const envVariables = schema.properties
+
+const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const
+const PUBLIC_KEY_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const
+
+export type JwtKeySource =
+  | { kind: 'secret', secret: string }
+  | { kind: 'public-key', pem: string }
+  | { kind: 'jwks', url: string }
+  /** Local use on the embedded database only: a secret generated once into DATA_DIR. */
+  | { kind: 'local' }
+
+export interface Config {
+  env: 'development' | 'production' | 'test'
+  server: { host: string, port: number, trustProxy: boolean }
+  log: { level: string }
+  database: {
+    /** undefined: start the embedded PostgreSQL. */
+    url: string | undefined
+    poolMax: number
+    migrateOnStart: boolean
+  }
+  embedded: { dataDir: string, port: number }
+  jwt: {
+    key: JwtKeySource
+    algorithms: string[]
+    issuer: string | undefined
+    audience: string[] | undefined
+    clockToleranceSeconds: number
+  }
+  rateLimit: { perMinute: number }
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[]
+  constructor (problems: string[]) {
+    super('Invalid configuration:\n' + problems.map((p) => `  - ${p}`).join('\n'))
+    this.name = 'ConfigError'
+    this.problems = problems
+  }
+}
+
+interface RawEnv {
+  NODE_ENV: Config['env']
+  HOST: string
+  PORT: number
+  LOG_LEVEL: string
+  TRUST_PROXY: boolean
+  DATABASE_URL?: string
+  DATABASE_POOL_MAX: number
+  DATA_DIR: string
+  EMBEDDED_PG_PORT: number
+  MIGRATE_ON_START: boolean
+  JWT_SECRET?: string
+  JWT_PUBLIC_KEY?: string
+  JWT_JWKS_URL?: string
+  JWT_ISSUER?: string
+  JWT_AUDIENCE?: string
+  JWT_ALGORITHMS?: string
+  JWT_CLOCK_TOLERANCE_S: number
+  RATE_LIMIT_PER_MINUTE: number
+}
+
+function validateEnv (env: Record<string, string | undefined>): RawEnv {
+  // Empty strings count as unset, as a shell's `VAR=` usually means "no value".
+  const data = Object.fromEntries(Object.entries(env).filter(([key, value]) => key in schema.properties && value !== undefined && value !== ''))
+  try {
+    return envSchema<RawEnv>({ schema: structuredClone(schema) as never, data, env: false })
+  } catch (error) {
+    const errors = (error as { errors?: Array<{ instancePath: string, message?: string, params: Record<string, unknown> }> }).errors
+    if (errors === undefined) throw error
+    throw new ConfigError(errors.map((e) => `${e.instancePath.replace(/^\//, '') || 'environment'} ${e.message ?? 'is invalid'}`))
+  }
+}
+
+function pickKeySource (raw: RawEnv, problems: string[]): JwtKeySource {
+  const sources: JwtKeySource[] = []
+  if (raw.JWT_SECRET !== undefined) sources.push({ kind: 'secret', secret: raw.JWT_SECRET })
+  if (raw.JWT_PUBLIC_KEY !== undefined) sources.push({ kind: 'public-key', pem: raw.JWT_PUBLIC_KEY.replace(/\\n/g, '\n') })
+  if (raw.JWT_JWKS_URL !== undefined) sources.push({ kind: 'jwks', url: raw.JWT_JWKS_URL })
+  if (sources.length > 1) {
+    problems.push('set exactly one of JWT_SECRET, JWT_PUBLIC_KEY and JWT_JWKS_URL, not several')
+  }
+  const [source] = sources
+  if (source !== undefined) return source
+  // API.md: only local use on the embedded database may run without a configured key.
+  if (raw.DATABASE_URL === undefined && raw.NODE_ENV !== 'production') return { kind: 'local' }
+  problems.push('set one of JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL (a generated local secret is only for the embedded database outside production)')
+  return { kind: 'local' }
+}
+
+function pickAlgorithms (raw: RawEnv, key: JwtKeySource, problems: string[]): string[] {
+  const allowed: readonly string[] = key.kind === 'secret' || key.kind === 'local' ? HMAC_ALGORITHMS : PUBLIC_KEY_ALGORITHMS
+  if (raw.JWT_ALGORITHMS === undefined) return [...allowed]
+  const asked = raw.JWT_ALGORITHMS.split(',')
+  // Pinning algorithms to the key type closes the classic confusion attacks (RFC 8725 §3.1):
+  // `none`, and an HMAC algorithm verified with a public key's text as the secret.
+  const wrong = asked.filter((alg) => !allowed.includes(alg))
+  if (wrong.length > 0) {
+    problems.push(`JWT_ALGORITHMS ${wrong.join(', ')} cannot be used with ${key.kind === 'secret' || key.kind === 'local' ? 'a shared secret' : 'a public key'} (allowed: ${allowed.join(', ')})`)
+  }
+  return asked
+}
+
+export function loadConfig (env: Record<string, string | undefined>): Readonly<Config> {
+  const raw = validateEnv(env)
+  const problems: string[] = []
+  const key = pickKeySource(raw, problems)
+  const algorithms = pickAlgorithms(raw, key, problems)
+  if (raw.NODE_ENV === 'production' && raw.DATABASE_URL === undefined) {
+    problems.push('DATABASE_URL is required in production (the embedded PostgreSQL is for local use)')
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+
+  const config: Config = {
+    env: raw.NODE_ENV,
+    server: { host: raw.HOST, port: raw.PORT, trustProxy: raw.TRUST_PROXY },
+    log: { level: raw.LOG_LEVEL },
+    database: { url: raw.DATABASE_URL, poolMax: raw.DATABASE_POOL_MAX, migrateOnStart: raw.MIGRATE_ON_START },
+    embedded: { dataDir: isAbsolute(raw.DATA_DIR) ? raw.DATA_DIR : resolve(raw.DATA_DIR), port: raw.EMBEDDED_PG_PORT },
+    jwt: {
+      key,
+      algorithms,
+      issuer: raw.JWT_ISSUER,
+      audience: raw.JWT_AUDIENCE?.split(',').map((a) => a.trim()).filter((a) => a !== ''),
+      clockToleranceSeconds: raw.JWT_CLOCK_TOLERANCE_S
+    },
+    rateLimit: { perMinute: raw.RATE_LIMIT_PER_MINUTE }
+  }
+  return deepFreeze(config)
+}
+
+function deepFreeze<T> (value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner)
+    Object.freeze(value)
+  }
+  return value
+}

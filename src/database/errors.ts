@@ -1,0 +1,19 @@
+/**
+ * Which errors mean "the database cannot be reached" (answered 503, retried by clients)
+ * rather than a fault of ours (500).
+ */
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN'])
+
+// SQLSTATE classes 08 (connection exception) and 57P0x (operator intervention: shutdown,
+// crash, cannot connect now), and 53300 (too many connections).
+const UNAVAILABLE_SQLSTATE = /^(08...|57P0[1-4]|53300)$/
+
+export function isDatabaseUnavailable (error: unknown): boolean {
+  if (error === null || typeof error !== 'object') return false
+  const { code, message } = error as { code?: unknown, message?: unknown }
+  if (typeof code === 'string' && (NETWORK_CODES.has(code) || UNAVAILABLE_SQLSTATE.test(code))) return true
+  if (typeof message === 'string' && /timeout exceeded when trying to connect|Connection terminated/i.test(message)) return true
+  const cause = (error as { cause?: unknown }).cause
+  return cause !== undefined && cause !== error && isDatabaseUnavailable(cause)
+}

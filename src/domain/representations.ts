@@ -1,0 +1,29 @@
+/**
+ * Rows → the contract's representations. Columns already carry the JSON names; only
+ * timestamps need turning into RFC 3339 strings.
+ */
+import type { Category, User } from '../contract/index.js'
+import type { CategoryRow, UserRow } from '../database/types.js'
+
+export const toTimestamp = (value: Date): string => value.toISOString()
+export const toNullableTimestamp = (value: Date | null): string | null => value === null ? null : value.toISOString()
+
+export function toUser (row: UserRow): User {
+  return { id: row.id, email: row.email, name: row.name, created_at: toTimestamp(row.created_at) }
+}
+
+export function toCategory (row: CategoryRow): Category {
+  return {
+    id: row.id,
+    user_id: row.user_id,
+    name: row.name,
+    color: row.color,
+    created_at: toTimestamp(row.created_at),
+    updated_at: toTimestamp(row.updated_at)
+  }
+}
+
+/** The path of a user's resource, with the real (percent-encoded) user id, for `Location`. */
+export function resourcePath (userId: string, collection: 'tasks' | 'categories', id: string): string {
+  return `/api/${encodeURIComponent(userId)}/${collection}/${id}`
+}

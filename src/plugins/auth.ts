@@ -1,0 +1,65 @@
+/**
+ * Authentication for /api: an `onRequest` hook (so it runs before body parsing and
+ * validation: a request without a valid token is 401 whatever else is wrong with it).
+ * Verifies the bearer token (src/auth/verifier), sets `request.user`, and creates or
+ * refreshes the user row at most once per sub and claims per process per minute.
+ */
+import type { FastifyPluginAsync } from 'fastify'
+import fp from 'fastify-plugin'
+import { ApiProblem } from '../errors.js'
+import { type Identity, TokenRejected, type TokenVerifier } from '../auth/verifier.js'
+import * as users from '../repositories/users.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    user: { id: string }
+  }
+}
+
+export interface AuthPluginOptions {
+  verifyToken: TokenVerifier
+}
+
+const BEARER = /^Bearer +([A-Za-z0-9_=-]+\.[A-Za-z0-9_=-]+\.[A-Za-z0-9_=-]*)$/i
+const UPSERT_TTL_MS = 60_000
+const UPSERT_CACHE_MAX = 10_000
+
+function unauthorized (detail: string, tokenSent: boolean): ApiProblem {
+  // RFC 6750 §3: error="invalid_token" only when a token was sent.
+  const challenge = tokenSent ? 'Bearer realm="todo-contract", error="invalid_token"' : 'Bearer realm="todo-contract"'
+  return new ApiProblem('unauthorized', detail, { headers: { 'www-authenticate': challenge } })
+}
+
+const auth: FastifyPluginAsync<AuthPluginOptions> = async (app, { verifyToken }) => {
+  // sub → claims last written and when; an optimisation only (the upsert is idempotent).
+  const upserted = new Map<string, { claims: string, at: number }>()
+
+  async function rememberUser (identity: Identity): Promise<void> {
+    const claims = `${identity.email ?? ''}\u0000${identity.name ?? ''}`
+    const seen = upserted.get(identity.id)
+    if (seen !== undefined && seen.claims === claims && Date.now() - seen.at < UPSERT_TTL_MS) return
+    await users.upsert(app.db, identity.id, identity)
+    if (upserted.size >= UPSERT_CACHE_MAX) upserted.clear()
+    upserted.set(identity.id, { claims, at: Date.now() })
+  }
+
+  app.decorateRequest('user', null as never)
+  app.addHook('onRequest', async (request) => {
+    if (!request.url.startsWith('/api/')) return
+    const header = request.headers.authorization
+    if (header === undefined || header === '') throw unauthorized('A bearer token is required.', false)
+    const match = BEARER.exec(header)
+    if (match === null) throw unauthorized('The Authorization header must be "Bearer <JWT>".', true)
+    let identity: Identity
+    try {
+      identity = await verifyToken(match[1] as string)
+    } catch (error) {
+      if (error instanceof TokenRejected) throw unauthorized(error.message, true)
+      throw error
+    }
+    await rememberUser(identity)
+    request.user = { id: identity.id }
+  })
+}
+
+export default fp(auth, { name: 'auth', dependencies: ['database'] })

@@ -1,0 +1,89 @@
+/**
+ * Categories. Every statement is scoped by the owner's id, which comes second in every
+ * signature; a miss or a conflict is a returned value, never an exception.
+ */
+import { type Kysely, sql } from 'kysely'
+import { isUniqueViolation } from '../database/sql-errors.js'
+import type { CategoryRow, Database } from '../database/types.js'
+
+export type Conflict = 'conflict'
+export type Missing = 'missing'
+const NAME_KEY = 'categories_user_name_key'
+
+/** By name, case-insensitively by code point, then id: a stable order. */
+export async function list (db: Kysely<Database>, userId: string): Promise<CategoryRow[]> {
+  return await db.selectFrom('categories').selectAll()
+    .where('user_id', '=', userId)
+    .orderBy(sql`lower(name) COLLATE "C"`).orderBy('id')
+    .execute()
+}
+
+export async function findById (db: Kysely<Database>, userId: string, categoryId: string): Promise<CategoryRow | undefined> {
+  return await db.selectFrom('categories').selectAll()
+    .where('user_id', '=', userId).where('id', '=', categoryId)
+    .executeTakeFirst()
+}
+
+/** 'conflict' when the user has a category of this name (case-insensitively) already. */
+export async function insert (db: Kysely<Database>, userId: string, input: { name: string, color: string | null }): Promise<CategoryRow | Conflict> {
+  try {
+    return await db.insertInto('categories')
+      .values({ user_id: userId, name: input.name, color: input.color })
+      .returningAll()
+      .executeTakeFirstOrThrow()
+  } catch (error) {
+    if (isUniqueViolation(error, NAME_KEY)) return 'conflict'
+    throw error
+  }
+}
+
+/** Changes the given fields; `updated_at` moves only when a value really changes. */
+export async function update (db: Kysely<Database>, userId: string, categoryId: string, changes: { name?: string, color?: string | null }): Promise<CategoryRow | Missing | Conflict> {
+  const name = changes.name
+  const color = changes.color
+  try {
+    const row = await db.updateTable('categories')
+      .set((eb) => {
+        const changed = eb.or([
+          ...(name === undefined ? [] : [eb('name', 'is distinct from', name)]),
+          ...(color === undefined ? [] : [eb('color', 'is distinct from', color)])
+        ])
+        return {
+          ...(name === undefined ? {} : { name }),
+          ...(color === undefined ? {} : { color }),
+          updated_at: eb.case().when(changed).then(sql<Date>`now()`).else(eb.ref('updated_at')).end()
+        }
+      })
+      .where('user_id', '=', userId).where('id', '=', categoryId)
+      .returningAll()
+      .executeTakeFirst()
+    return row ?? 'missing'
+  } catch (error) {
+    if (isUniqueViolation(error, NAME_KEY)) return 'conflict'
+    throw error
+  }
+}
+
+/**
+ * Deletes the category; its tasks stay, with category_id null and version + 1 (API.md).
+ * Returns false when the user has no such category.
+ */
+export async function remove (db: Kysely<Database>, userId: string, categoryId: string): Promise<boolean> {
+  return await db.transaction().execute(async (trx) => {
+    // Lock the category first: a concurrent insert of a task into it waits for us (its
+    // foreign key check needs this row) and then fails, instead of slipping in between.
+    const found = await trx.selectFrom('categories').select('id')
+      .where('user_id', '=', userId).where('id', '=', categoryId)
+      .forUpdate()
+      .executeTakeFirst()
+    if (found === undefined) return false
+    // Cleared here rather than by the foreign key's ON DELETE SET NULL, so that the tasks'
+    // version and updated_at move too and their ETags change.
+    await trx.updateTable('tasks')
+      .set((eb) => ({ category_id: null, version: eb('version', '+', 1), updated_at: sql<Date>`now()` }))
+      .where('user_id', '=', userId).where('category_id', '=', categoryId)
+      .execute()
+    await trx.deleteFrom('categories').where('user_id', '=', userId).where('id', '=', categoryId).execute()
+    return true
+  })
+}

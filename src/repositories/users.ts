@@ -1,0 +1,29 @@
+/**
+ * Users. The row is keyed by the token's `sub`; the only writer is the auth plugin.
+ */
+import type { Kysely } from 'kysely'
+import type { Database, UserRow } from '../database/types.js'
+
+export async function findById (db: Kysely<Database>, userId: string): Promise<UserRow | undefined> {
+  return await db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst()
+}
+
+/**
+ * Creates the user on first sight; later calls update email/name only when the token carries
+ * a different value. Concurrent first requests create one row (ON CONFLICT).
+ */
+export async function upsert (db: Kysely<Database>, userId: string, claims: { email?: string | undefined, name?: string | undefined }): Promise<void> {
+  const email = claims.email ?? null
+  const name = claims.name ?? null
+  await db.insertInto('users')
+    .values({ id: userId, email, name })
+    .onConflict((oc) => oc.column('id').doUpdateSet((eb) => ({
+      email: eb.fn.coalesce(eb.ref('excluded.email'), eb.ref('users.email')),
+      name: eb.fn.coalesce(eb.ref('excluded.name'), eb.ref('users.name')),
+      updated_at: eb.fn('now')
+    })).where((eb) => eb.or([
+      eb.and([eb('excluded.email', 'is not', null), eb('excluded.email', 'is distinct from', eb.ref('users.email'))]),
+      eb.and([eb('excluded.name', 'is not', null), eb('excluded.name', 'is distinct from', eb.ref('users.name'))])
+    ])))
+    .execute()
+}

@@ -1,0 +1,48 @@
+/** The five category operations. */
+import { resourcePath, toCategory } from '../domain/representations.js'
+import { ApiProblem } from '../errors.js'
+import * as categories from '../repositories/categories.js'
+import type { Handlers } from './types.js'
+
+const notFound = (): ApiProblem => new ApiProblem('not-found', 'No category with this id.')
+const nameTaken = (): ApiProblem => new ApiProblem('conflict', 'A category with this name exists already.', {
+  errors: [{ pointer: '/name', detail: 'is already used by another of your categories' }]
+})
+
+export const categoryHandlers: Handlers<'listCategories' | 'createCategory' | 'getCategory' | 'updateCategory' | 'deleteCategory'> = {
+  async listCategories (request) {
+    const rows = await categories.list(request.server.db, request.user.id)
+    return { items: rows.map(toCategory) }
+  },
+
+  async createCategory (request, reply) {
+    const { name, color } = request.body
+    const row = await categories.insert(request.server.db, request.user.id, { name: name.trim(), color: color ?? null })
+    if (row === 'conflict') throw nameTaken()
+    reply.code(201).header('location', resourcePath(request.user.id, 'categories', row.id))
+    return toCategory(row)
+  },
+
+  async getCategory (request) {
+    const row = await categories.findById(request.server.db, request.user.id, request.params.category_id)
+    if (row === undefined) throw notFound()
+    return toCategory(row)
+  },
+
+  async updateCategory (request) {
+    const { name, color } = request.body
+    const row = await categories.update(request.server.db, request.user.id, request.params.category_id, {
+      ...(name === undefined ? {} : { name: name.trim() }),
+      ...(color === undefined ? {} : { color })
+    })
+    if (row === 'missing') throw notFound()
+    if (row === 'conflict') throw nameTaken()
+    return toCategory(row)
+  },
+
+  async deleteCategory (request, reply) {
+    const removed = await categories.remove(request.server.db, request.user.id, request.params.category_id)
+    if (!removed) throw notFound()
+    return await reply.code(204).send()
+  }
+}

@@ -1,0 +1,13 @@
+/** Every handler, keyed by operationId. The type demands one for each operation of the contract. */
+import { categoryHandlers } from './categories.js'
+import { healthHandlers } from './health.js'
+import { taskHandlers } from './tasks.js'
+import type { Handlers } from './types.js'
+import { userHandlers } from './users.js'
+
+export const handlers: Handlers = {
+  ...userHandlers,
+  ...taskHandlers,
+  ...categoryHandlers,
+  ...healthHandlers
+}
