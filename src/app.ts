@@ -2,7 +2,7 @@
  * buildApp(config, deps?) → a ready-to-listen Fastify instance. Registers the plugins in a
  * fixed order (ids and errors first, so everything after them is covered); never listens.
  */
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance, LogController } from 'fastify'
 import type { Kysely } from 'kysely'
 import type { Config } from './config.js'
 import { createTokenVerifier, type TokenVerifier } from './auth/verifier.js'
@@ -38,7 +38,7 @@ export async function buildApp (config: Readonly<Config>, deps: AppDependencies 
     },
     genReqId: genRequestId,
     requestIdHeader: false,
-    requestIdLogLabel: 'request_id',
+    logController: new LogController({ requestIdLogLabel: 'request_id' }),
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: config.server.trustProxy,
     // The contract's schemas are JSON Schema 2020-12; see contract/validators.ts.

@@ -764,7 +764,8 @@ export interface components {
         /** @description `If-Match` does not match the current version (`precondition-failed`). */
         PreconditionFailed: {
             headers: {
-                ETag: components["headers"]["ETag"];
+                /** @description The task's current `ETag`. */
+                ETag?: string;
                 "X-Request-Id": components["headers"]["XRequestId"];
                 [name: string]: unknown;
             };

@@ -1,0 +1,36 @@
+/**
+ * buildTestApp(t, overrides?): the real app, with a test configuration and the shared test
+ * database, closed when the test ends. Route tests call app.inject, never a real port.
+ */
+import type { FastifyInstance } from 'fastify'
+import type { Kysely } from 'kysely'
+import type { Test } from 'tap'
+import { type AppDependencies, buildApp } from '../../src/app.js'
+import { type Config, loadConfig } from '../../src/config.js'
+import type { Database } from '../../src/database/types.js'
+import { sharedDb } from './database.js'
+import { TEST_SECRET } from './tokens.js'
+
+/** A Config as loadConfig would build it from these variables (process.env is never touched). */
+export function testConfig (env: Record<string, string> = {}): Readonly<Config> {
+  return loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: 'postgres://unused-in-tests/db',
+    JWT_SECRET: TEST_SECRET,
+    LOG_LEVEL: 'silent',
+    ...env
+  })
+}
+
+export interface TestAppOptions extends Omit<AppDependencies, 'db'> {
+  env?: Record<string, string>
+  db?: Kysely<Database>
+}
+
+export async function buildTestApp (t: Test, options: TestAppOptions = {}): Promise<FastifyInstance> {
+  const { env, db, ...deps } = options
+  const app = await buildApp(testConfig(env), { logger: false, ...deps, db: db ?? sharedDb(t) })
+  t.teardown(async () => { await app.close() })
+  await app.ready()
+  return app
+}

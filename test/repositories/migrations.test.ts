@@ -1,0 +1,26 @@
+/** Migrations apply, revert and apply again, on a database of their own. */
+import { sql } from 'kysely'
+import t from 'tap'
+import { createMigrator, migrateDown, migrateToLatest } from '../../src/database/migrate.js'
+import { isolatedDatabase } from '../helpers/database.js'
+
+t.test('migrations', async (t) => {
+  const { db } = await isolatedDatabase(t)
+  const tables = async (): Promise<string[]> => (await sql<{ tablename: string }>`
+    SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE 'kysely_%' ORDER BY tablename
+  `.execute(db)).rows.map((r) => r.tablename)
+
+  t.test('the template is at the latest migration', async (t) => {
+    const pending = (await createMigrator(db).getMigrations()).filter((m) => m.executedAt === undefined)
+    t.same(pending, [])
+    t.same(await migrateToLatest(db), [], 'nothing left to apply')
+  })
+
+  t.test('each migration reverts cleanly and applies again', async (t) => {
+    const all = await createMigrator(db).getMigrations()
+    for (let i = 0; i < all.length; i++) await migrateDown(db)
+    t.same(await tables(), [])
+    t.same(await migrateToLatest(db), all.map((m) => m.name))
+    t.ok((await tables()).includes('tasks'))
+  })
+})

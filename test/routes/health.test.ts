@@ -1,0 +1,33 @@
+import t from 'tap'
+import { buildTestApp } from '../helpers/build-app.js'
+import { inject } from '../helpers/contract.js'
+
+t.test('getHealth', async (t) => {
+  t.test('answers 200 without a token', async (t) => {
+    const app = await buildTestApp(t)
+    const response = await inject(t, app, { method: 'GET', url: '/health' })
+    t.equal(response.statusCode, 200)
+    t.same(response.json(), { status: 'ok' })
+  })
+})
+
+t.test('getReadiness', async (t) => {
+  t.test('answers 200 when the database answers', async (t) => {
+    const app = await buildTestApp(t)
+    const response = await inject(t, app, { method: 'GET', url: '/ready' })
+    t.equal(response.statusCode, 200)
+    t.same(response.json(), { status: 'ready', checks: { database: 'up' } })
+  })
+
+  t.test('answers 503 with Retry-After when the database is unreachable', async (t) => {
+    const { createDatabase } = await import('../../src/database/create.js')
+    // Nothing listens on port 1: connecting fails at once, like a database that went away.
+    const db = createDatabase({ url: 'postgres://postgres@127.0.0.1:1/none', poolMax: 1 })
+    t.teardown(async () => { await db.destroy() })
+    const app = await buildTestApp(t, { db })
+    const response = await inject(t, app, { method: 'GET', url: '/ready' })
+    t.equal(response.statusCode, 503)
+    t.equal(response.headers['content-type'], 'application/problem+json; charset=utf-8')
+    t.equal(response.headers['retry-after'], '5')
+  })
+})
