@@ -6,6 +6,7 @@
  */
 import { createVerifier, TokenError } from 'fast-jwt'
 import type { Config } from '../config.js'
+import { createJwksKeyResolver, type KeyResolver, SigningKeyNotFound } from './jwks.js'
 
 export interface Identity {
   id: string
@@ -17,7 +18,10 @@ export class TokenRejected extends Error {
   override name = 'TokenRejected'
 }
 
-type KeyResolver = (header: { kid?: string, alg?: string }) => Promise<string>
+/** The issuer's keys could not be fetched: not the client's fault (answered 503). */
+export class KeysUnavailable extends Error {
+  override name = 'KeysUnavailable'
+}
 
 const REASONS: Partial<Record<string, string>> = {
   [TokenError.codes.expired]: 'The token has expired.',
@@ -34,15 +38,16 @@ const REASONS: Partial<Record<string, string>> = {
 
 export type TokenVerifier = (token: string) => Promise<Identity>
 
-export function createTokenVerifier (jwt: Config['jwt'], resolveKey?: KeyResolver): TokenVerifier {
+export function createTokenVerifier (jwt: Config['jwt']): TokenVerifier {
   let key: string | ((decoded: { header: { kid?: string, alg?: string } }) => Promise<string>)
   switch (jwt.key.kind) {
     case 'secret': key = jwt.key.secret; break
     case 'public-key': key = jwt.key.pem; break
-    case 'jwks':
-      if (resolveKey === undefined) throw new Error('a JWKS key source needs a key resolver')
+    case 'jwks': {
+      const resolveKey: KeyResolver = createJwksKeyResolver(jwt.key.url)
       key = async (decoded) => await resolveKey(decoded.header)
       break
+    }
     case 'local': throw new Error('the local secret must be resolved before the verifier is built')
   }
   const toleranceMs = jwt.clockToleranceSeconds * 1000
@@ -62,7 +67,11 @@ export function createTokenVerifier (jwt: Config['jwt'], resolveKey?: KeyResolve
     try {
       payload = await verify(token)
     } catch (error) {
-      const code = (error as { code?: string }).code
+      const { code, originalError } = error as { code?: string, originalError?: unknown }
+      if (code === TokenError.codes.keyFetchingError) {
+        if (originalError instanceof SigningKeyNotFound) throw new TokenRejected('The token was signed with an unknown key.')
+        throw new KeysUnavailable('The identity provider\'s signing keys cannot be fetched.', { cause: originalError })
+      }
       throw new TokenRejected((code !== undefined && REASONS[code]) || 'The token was rejected.')
     }
     const { sub, exp, iat, email, name } = payload

@@ -7,7 +7,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import { ApiProblem } from '../errors.js'
-import { type Identity, TokenRejected, type TokenVerifier } from '../auth/verifier.js'
+import { type Identity, KeysUnavailable, TokenRejected, type TokenVerifier } from '../auth/verifier.js'
 import * as users from '../repositories/users.js'
 
 declare module 'fastify' {
@@ -55,6 +55,10 @@ const auth: FastifyPluginAsync<AuthPluginOptions> = async (app, { verifyToken })
       identity = await verifyToken(match[1] as string)
     } catch (error) {
       if (error instanceof TokenRejected) throw unauthorized(error.message, true)
+      if (error instanceof KeysUnavailable) {
+        request.log.warn({ err: error.cause }, error.message)
+        throw new ApiProblem('service-unavailable', 'Tokens cannot be verified right now; retry later.', { headers: { 'retry-after': '5' } })
+      }
       throw error
     }
     await rememberUser(identity)
