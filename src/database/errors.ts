@@ -17,3 +17,12 @@ export function isDatabaseUnavailable (error: unknown): boolean {
   const cause = (error as { cause?: unknown }).cause
   return cause !== undefined && cause !== error && isDatabaseUnavailable(cause)
 }
+
+/**
+ * A value PostgreSQL refused although the contract let it through: a date-time out of its
+ * range (year 0, say). The client's error, answered 400 rather than 500.
+ */
+export function isOutOfRangeInput (error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code
+  return code === '22007' || code === '22008'
+}

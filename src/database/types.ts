@@ -49,6 +49,8 @@ export interface Database {
   users: UserTable
   categories: CategoryTable
   tasks: TaskTable
+  idempotency_keys: IdempotencyKeyTable
+  service_keys: ServiceKeyTable
 }
 
 export type UserRow = Selectable<UserTable>
@@ -59,3 +61,21 @@ export type CategoryRowUpdate = Updateable<CategoryTable>
 export type TaskRow = Omit<Selectable<TaskTable>, 'search'>
 export type NewTaskRow = Insertable<TaskTable>
 export type TaskRowUpdate = Updateable<TaskTable>
+
+export interface IdempotencyKeyTable {
+  user_id: string
+  key: string
+  request_hash: string
+  response_status: number
+  response_headers: ColumnType<Record<string, string>, string, string>
+  response_body: string
+  created_at: Timestamp
+}
+
+export interface ServiceKeyTable {
+  name: string
+  secret: string
+  created_at: Timestamp
+}
+
+export type IdempotencyKeyRow = Selectable<IdempotencyKeyTable>

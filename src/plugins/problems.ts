@@ -7,7 +7,7 @@
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify'
 import fp from 'fastify-plugin'
 import { ApiProblem, type FieldError, toProblemBody } from '../errors.js'
-import { isDatabaseUnavailable } from '../database/errors.js'
+import { isDatabaseUnavailable, isOutOfRangeInput } from '../database/errors.js'
 import { toFieldErrors } from './validation-errors.js'
 
 const DATABASE_RETRY_AFTER_SECONDS = '5'
@@ -50,6 +50,9 @@ export function sendProblem (request: FastifyRequest, reply: FastifyReply, probl
 const problems: FastifyPluginAsync = async (app) => {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     let problem = error instanceof ApiProblem ? error : fromFastifyError(error)
+    if (problem === undefined && isOutOfRangeInput(error)) {
+      problem = new ApiProblem('validation-failed', 'A date-time is outside the range the service can store.')
+    }
     if (problem === undefined && isDatabaseUnavailable(error)) {
       request.log.warn({ err: error }, 'database unavailable')
       problem = new ApiProblem('service-unavailable', 'The database cannot be reached; retry later.', { headers: { 'retry-after': DATABASE_RETRY_AFTER_SECONDS } })

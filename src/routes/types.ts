@@ -14,6 +14,9 @@ type Op<K extends OperationId> = operations[K]
 type Part<K extends OperationId, Where extends 'path' | 'query' | 'header'> =
   Op<K>['parameters'] extends Record<Where, infer P> ? ([P] extends [never] ? Record<string, never> : NonNullable<P>) : Record<string, never>
 
+/** Node lowercases header names; the contract spells them as on the wire (`If-Match`). */
+type LowercaseKeys<T> = { [P in keyof T as Lowercase<P & string>]: T[P] }
+
 type ContentOf<B> = B extends { content: infer C } ? C[keyof C] : never
 type Body<K extends OperationId> =
   Op<K> extends { requestBody: infer B } ? ContentOf<B>
@@ -30,7 +33,7 @@ export type SuccessBody<K extends OperationId> = {
 export interface OperationRoute<K extends OperationId> extends RouteGenericInterface {
   Params: Part<K, 'path'>
   Querystring: Part<K, 'query'>
-  Headers: Part<K, 'header'>
+  Headers: LowercaseKeys<Part<K, 'header'>>
   Body: Body<K>
 }
 

@@ -1,0 +1,66 @@
+/**
+ * Tasks: rows → the contract's Task, and request bodies → the values and change sets the
+ * repository writes. Pure: no I/O.
+ */
+import type { Task, TaskCreate, TaskPatch, TaskReplace } from '../contract/index.js'
+import type { TaskPriority, TaskRow } from '../database/types.js'
+import { normalizeTags } from './tags.js'
+import { toNullableTimestamp, toTimestamp } from './representations.js'
+
+export function toTask (row: TaskRow): Task {
+  return {
+    id: row.id,
+    user_id: row.user_id,
+    title: row.title,
+    description: row.description,
+    completed: row.completed,
+    completed_at: toNullableTimestamp(row.completed_at),
+    priority: row.priority,
+    due_at: toNullableTimestamp(row.due_at),
+    category_id: row.category_id,
+    tags: row.tags,
+    created_at: toTimestamp(row.created_at),
+    updated_at: toTimestamp(row.updated_at),
+    version: row.version
+  }
+}
+
+/**
+ * What a write may change. `completed: 'toggle'` flips it; the repository keeps
+ * completed_at in step (set when the task becomes completed, cleared when reopened).
+ */
+export interface TaskChanges {
+  title?: string
+  description?: string | null
+  priority?: TaskPriority
+  due_at?: string | null
+  category_id?: string | null
+  tags?: string[]
+  completed?: boolean | 'toggle'
+}
+
+/** The full state a create or replace writes: omitted optional fields take their defaults. */
+export function fullState (body: TaskCreate | TaskReplace): Required<Omit<TaskChanges, 'completed'>> & { completed: boolean } {
+  return {
+    title: body.title.trim(),
+    description: body.description ?? null,
+    priority: body.priority ?? 'medium',
+    due_at: body.due_at ?? null,
+    category_id: body.category_id ?? null,
+    tags: normalizeTags(body.tags ?? []),
+    completed: body.completed ?? false
+  }
+}
+
+/** JSON merge patch (RFC 7396): only the members present change; null clears. */
+export function patchChanges (patch: TaskPatch): TaskChanges {
+  const changes: TaskChanges = {}
+  if (patch.title !== undefined) changes.title = patch.title.trim()
+  if (patch.description !== undefined) changes.description = patch.description
+  if (patch.priority !== undefined) changes.priority = patch.priority
+  if (patch.due_at !== undefined) changes.due_at = patch.due_at
+  if (patch.category_id !== undefined) changes.category_id = patch.category_id
+  if (patch.tags !== undefined) changes.tags = normalizeTags(patch.tags)
+  if (patch.completed !== undefined) changes.completed = patch.completed
+  return changes
+}

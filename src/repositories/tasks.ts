@@ -1,0 +1,188 @@
+/**
+ * Tasks. Every statement is scoped by the owner's id (second argument, always). Writes check
+ * `If-Match` inside the UPDATE/DELETE itself, so concurrent writers cannot both pass; a miss
+ * is a returned value: the task is missing, the version is stale, or the category is not
+ * the user's (the composite foreign key (user_id, category_id) refuses it).
+ */
+import { type Expression, type ExpressionBuilder, type Kysely, type RawBuilder, type SqlBool, sql } from 'kysely'
+import { isForeignKeyViolation } from '../database/sql-errors.js'
+import type { Database, TaskPriority, TaskRow } from '../database/types.js'
+import type { TaskChanges } from '../domain/tasks.js'
+
+export type Miss =
+  | { miss: 'missing' }
+  | { miss: 'stale', version: number }
+  | { miss: 'unknown-category' }
+
+export const isMiss = (value: unknown): value is Miss => typeof value === 'object' && value !== null && 'miss' in value
+
+const CATEGORY_KEY = 'tasks_category_fkey'
+
+/** Every column but the generated search vector. */
+const COLUMNS = ['user_id', 'id', 'title', 'description', 'completed', 'completed_at', 'priority', 'due_at', 'category_id', 'tags', 'created_at', 'updated_at', 'version'] as const
+
+export type NewTask = Required<Omit<TaskChanges, 'completed'>> & { completed: boolean }
+
+export async function insert (db: Kysely<Database>, userId: string, task: NewTask): Promise<TaskRow | Miss> {
+  try {
+    return await db.insertInto('tasks')
+      .values({ user_id: userId, ...task, completed_at: task.completed ? sql<Date>`now()` : null })
+      .returning(COLUMNS)
+      .executeTakeFirstOrThrow()
+  } catch (error) {
+    if (isForeignKeyViolation(error, CATEGORY_KEY)) return { miss: 'unknown-category' }
+    throw error
+  }
+}
+
+export async function findById (db: Kysely<Database>, userId: string, taskId: string): Promise<TaskRow | undefined> {
+  return await db.selectFrom('tasks').select(COLUMNS)
+    .where('user_id', '=', userId).where('id', '=', taskId)
+    .executeTakeFirst()
+}
+
+/** `*` matches any existing task; a list matches these versions; undefined: no condition. */
+export type VersionCondition = '*' | number[] | undefined
+
+function versionFilter (eb: ExpressionBuilder<Database, 'tasks'>, ifVersion: VersionCondition): Expression<SqlBool> {
+  if (ifVersion === undefined || ifVersion === '*') return sql<boolean>`true`
+  if (ifVersion.length === 0) return sql<boolean>`false`
+  return eb('version', 'in', ifVersion)
+}
+
+/** Why a write that matched no row missed: no such task, or another version. */
+async function explainMiss (db: Kysely<Database>, userId: string, taskId: string): Promise<Miss> {
+  const row = await db.selectFrom('tasks').select('version')
+    .where('user_id', '=', userId).where('id', '=', taskId)
+    .executeTakeFirst()
+  return row === undefined ? { miss: 'missing' } : { miss: 'stale', version: row.version }
+}
+
+/**
+ * Applies the changes in one UPDATE. `version` and `updated_at` move only when a stored value
+ * really changes (API.md: a request that changes nothing leaves the version).
+ */
+export async function update (db: Kysely<Database>, userId: string, taskId: string, changes: TaskChanges, ifVersion?: VersionCondition): Promise<TaskRow | Miss> {
+  try {
+    const row = await db.updateTable('tasks')
+      .set((eb) => {
+        const completed: Expression<boolean> | undefined = changes.completed === 'toggle'
+          ? sql<boolean>`NOT completed`
+          : changes.completed === undefined ? undefined : sql<boolean>`${changes.completed}::boolean`
+        const assigned: Array<[string, Expression<unknown> | RawBuilder<unknown>]> = []
+        const set = (column: string, value: Expression<unknown> | RawBuilder<unknown>): void => { assigned.push([column, value]) }
+        if (changes.title !== undefined) set('title', sql`${changes.title}::text`)
+        if (changes.description !== undefined) set('description', sql`${changes.description}::text`)
+        if (changes.priority !== undefined) set('priority', sql`${changes.priority}::task_priority`)
+        if (changes.due_at !== undefined) set('due_at', sql`${changes.due_at}::timestamptz`)
+        if (changes.category_id !== undefined) set('category_id', sql`${changes.category_id}::uuid`)
+        if (changes.tags !== undefined) set('tags', sql`${changes.tags}::text[]`)
+        if (completed !== undefined) set('completed', completed)
+        // Any assigned value that differs from the stored one counts as a change.
+        const changed = assigned.length === 0
+          ? sql<boolean>`false`
+          : sql<boolean>`(${sql.join(assigned.map(([column, value]) => sql`${sql.ref(column)} IS DISTINCT FROM ${value}`), sql` OR `)})`
+        const values: Record<string, unknown> = Object.fromEntries(assigned)
+        if (completed !== undefined) {
+          // Kept from the first completion while the task stays completed; cleared on reopening.
+          values.completed_at = sql`CASE WHEN ${completed} THEN coalesce(completed_at, now()) ELSE NULL END`
+        }
+        values.version = sql`CASE WHEN ${changed} THEN version + 1 ELSE version END`
+        values.updated_at = sql`CASE WHEN ${changed} THEN now() ELSE updated_at END`
+        return values
+      })
+      .where('user_id', '=', userId).where('id', '=', taskId)
+      .where((eb) => versionFilter(eb, ifVersion))
+      .returning(COLUMNS)
+      .executeTakeFirst()
+    return row ?? await explainMiss(db, userId, taskId)
+  } catch (error) {
+    if (isForeignKeyViolation(error, CATEGORY_KEY)) return { miss: 'unknown-category' }
+    throw error
+  }
+}
+
+export async function remove (db: Kysely<Database>, userId: string, taskId: string, ifVersion?: VersionCondition): Promise<true | Miss> {
+  const row = await db.deleteFrom('tasks')
+    .where('user_id', '=', userId).where('id', '=', taskId)
+    .where((eb) => versionFilter(eb, ifVersion))
+    .returning('id')
+    .executeTakeFirst()
+  return row === undefined ? await explainMiss(db, userId, taskId) : true
+}
+
+export type TaskSort = 'created_at' | 'updated_at' | 'due_at' | 'priority' | 'title'
+export type SortOrder = 'asc' | 'desc'
+
+export interface TaskListQuery {
+  status: 'all' | 'pending' | 'completed'
+  priority?: TaskPriority | undefined
+  categoryId?: string | undefined
+  tag?: string | undefined
+  q?: string | undefined
+  dueAfter?: string | undefined
+  dueBefore?: string | undefined
+  sort: TaskSort
+  order: SortOrder
+  limit: number
+  /** Rows strictly after this position in the listing's order. */
+  after?: { key: string, id: string } | undefined
+}
+
+/**
+ * The sort key of each listing, as an SQL expression and the type its cursor text is read
+ * back as. Each matches an index (user_id, <expression>, id) of the migrations.
+ */
+function sortKey (sort: TaskSort, order: SortOrder): { expression: RawBuilder<unknown>, cast: RawBuilder<unknown> } {
+  switch (sort) {
+    case 'created_at': return { expression: sql`created_at`, cast: sql`timestamptz` }
+    case 'updated_at': return { expression: sql`updated_at`, cast: sql`timestamptz` }
+    // Tasks without a due date last in either order (API.md).
+    case 'due_at': return { expression: order === 'asc' ? sql`coalesce(due_at, 'infinity'::timestamptz)` : sql`coalesce(due_at, '-infinity'::timestamptz)`, cast: sql`timestamptz` }
+    case 'priority': return { expression: sql`priority`, cast: sql`task_priority` }
+    // Case-insensitive, by code point (API.md).
+    case 'title': return { expression: sql`lower(title) COLLATE "C"`, cast: sql`text COLLATE "C"` }
+  }
+}
+
+export interface TaskPageRows {
+  rows: TaskRow[]
+  /** Position of the last row when more rows follow, else undefined. */
+  next: { key: string, id: string } | undefined
+}
+
+/** One page of the user's tasks: a single statement, an index range scan in the sort order. */
+export async function list (db: Kysely<Database>, userId: string, query: TaskListQuery): Promise<TaskPageRows> {
+  const { expression, cast } = sortKey(query.sort, query.order)
+  const direction = query.order === 'asc' ? sql`ASC` : sql`DESC`
+  let select = db.selectFrom('tasks')
+    .select(COLUMNS)
+    .select(sql<string>`(${expression})::text`.as('sort_key'))
+    .where('user_id', '=', userId)
+  if (query.status === 'pending') select = select.where('completed', '=', false)
+  if (query.status === 'completed') select = select.where('completed', '=', true)
+  if (query.priority !== undefined) select = select.where('priority', '=', query.priority)
+  if (query.categoryId !== undefined) select = select.where('category_id', '=', query.categoryId)
+  if (query.tag !== undefined) select = select.where(sql<boolean>`tags @> ARRAY[${query.tag.trim().toLowerCase()}]::text[]`)
+  // plainto_tsquery treats every character of q as text: words are ANDed, operators and
+  // punctuation are never syntax. The 'simple' configuration lowercases without stemming.
+  if (query.q !== undefined) select = select.where(sql<boolean>`search @@ plainto_tsquery('simple', ${query.q})`)
+  if (query.dueAfter !== undefined) select = select.where('due_at', '>=', query.dueAfter as never)
+  if (query.dueBefore !== undefined) select = select.where('due_at', '<', query.dueBefore as never)
+  if (query.after !== undefined) {
+    const comparison = query.order === 'asc' ? sql`>` : sql`<`
+    select = select.where(sql<boolean>`(${expression}, id) ${comparison} (${query.after.key}::${cast}, ${query.after.id}::uuid)`)
+  }
+  const rows = await select
+    .orderBy(sql`${expression} ${direction}`)
+    .orderBy(sql`id ${direction}`)
+    .limit(query.limit + 1)
+    .execute()
+  const more = rows.length > query.limit
+  const page = more ? rows.slice(0, query.limit) : rows
+  const last = page[page.length - 1]
+  return {
+    rows: page.map(({ sort_key: _sortKey, ...row }) => row),
+    next: more && last !== undefined ? { key: last.sort_key, id: last.id } : undefined
+  }
+}
