@@ -16,8 +16,16 @@ t.test('tasks', async (t) => {
       t.equal(response.statusCode, 201)
       const task = response.json()
       t.match(task, {
-        user_id: user.id, title: 'Buy milk', description: null, completed: false, completed_at: null,
-        priority: 'medium', due_at: null, category_id: null, tags: [], version: 1
+        user_id: user.id,
+        title: 'Buy milk',
+        description: null,
+        completed: false,
+        completed_at: null,
+        priority: 'medium',
+        due_at: null,
+        category_id: null,
+        tags: [],
+        version: 1
       })
       t.equal(task.created_at, task.updated_at)
       t.equal(response.headers.location, `/api/${encodeURIComponent(user.id)}/tasks/${task.id as string}`)
@@ -28,8 +36,13 @@ t.test('tasks', async (t) => {
       const user = newUser()
       const category = await createCategory(t, app, user)
       const task = await createTask(t, app, user, {
-        title: '  File taxes \n', tags: ['Home', 'finance', 'HOME', ' Finance ', 'x'], priority: 'high',
-        due_at: '2026-04-30T17:00:00+02:00', description: 'Blue folder', category_id: category.id, completed: true
+        title: '  File taxes \n',
+        tags: ['Home', 'finance', 'HOME', ' Finance ', 'x'],
+        priority: 'high',
+        due_at: '2026-04-30T17:00:00+02:00',
+        description: 'Blue folder',
+        category_id: category.id,
+        completed: true
       })
       t.equal(task.title, 'File taxes')
       t.same(task.tags, ['home', 'finance', 'x'])
