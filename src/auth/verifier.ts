@@ -6,6 +6,7 @@
  */
 import { createVerifier, TokenError } from 'fast-jwt'
 import type { Config } from '../config.js'
+import { isSafeText } from '../domain/safe-text.js'
 import { createJwksKeyResolver, type KeyResolver, SigningKeyNotFound } from './jwks.js'
 
 export interface Identity {
@@ -78,13 +79,11 @@ export function createTokenVerifier (jwt: Config['jwt']): TokenVerifier {
     if (typeof exp !== 'number') throw new TokenRejected('The token lacks a numeric exp claim.')
     // fast-jwt checks iat only against maxAge; a token "issued in the future" is refused here.
     if (typeof iat === 'number' && iat * 1000 > Date.now() + toleranceMs) throw new TokenRejected('The token was issued in the future.')
-    if (typeof sub !== 'string' || [...sub].length < 1 || [...sub].length > 255) {
+    if (typeof sub !== 'string' || [...sub].length < 1 || [...sub].length > 255 || !isSafeText(sub)) {
       throw new TokenRejected('The token sub claim must be a string of 1 to 255 characters.')
     }
-    return {
-      id: sub,
-      email: typeof email === 'string' ? email : undefined,
-      name: typeof name === 'string' ? name : undefined
-    }
+    // Optional profile claims the database cannot store faithfully are ignored, not fatal.
+    const usable = (value: unknown): string | undefined => typeof value === 'string' && isSafeText(value) ? value : undefined
+    return { id: sub, email: usable(email), name: usable(name) }
   }
 }

@@ -31,11 +31,28 @@ export function createAjv (options: Options = {}): Ajv2020 {
   return ajv
 }
 
+/**
+ * Node gives header names lowercased, the contract spells them as on the wire (`If-Match`).
+ * Fastify lowercases header schemas itself only for its default compiler: with a custom one
+ * (ours) it passes them through untouched (fastify/lib/validation.js, `isCustom`), so a
+ * header rule would silently never apply. We lowercase here.
+ */
+function lowercaseHeaderNames (schema: Record<string, unknown>): Record<string, unknown> {
+  const properties = schema.properties as Record<string, unknown> | undefined
+  const required = schema.required as string[] | undefined
+  return {
+    ...schema,
+    ...(properties === undefined ? {} : { properties: Object.fromEntries(Object.entries(properties).map(([name, rule]) => [name.toLowerCase(), rule])) }),
+    ...(required === undefined ? {} : { required: required.map((name) => name.toLowerCase()) })
+  }
+}
+
 export function createValidatorCompiler (): FastifySchemaCompiler<unknown> {
   const bodies = createAjv({ coerceTypes: false })
   const parameters = createAjv({ coerceTypes: 'array' })
   return ({ schema, httpPart }) => {
-    const ajv = httpPart === 'body' ? bodies : parameters
-    return ajv.compile(schema as object) as ValidateFunction
+    if (httpPart === 'body') return bodies.compile(schema as object) as ValidateFunction
+    const prepared = httpPart === 'headers' ? lowercaseHeaderNames(schema as Record<string, unknown>) : schema
+    return parameters.compile(prepared as object) as ValidateFunction
   }
 }

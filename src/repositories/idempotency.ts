@@ -4,6 +4,7 @@
  * these inside one transaction with the write they protect:
  *   claim → (find → replay | mismatch) or (write → save) → commit.
  */
+import { createHash } from 'node:crypto'
 import { type Kysely, type Transaction, sql } from 'kysely'
 import type { Database, IdempotencyKeyRow } from '../database/types.js'
 
@@ -20,8 +21,10 @@ export interface StoredResponse {
  * holds it: a request with this key is in flight right now.
  */
 export async function claim (trx: Transaction<Database>, userId: string, key: string): Promise<boolean> {
+  // A 64-bit lock id from both parts, length-prefixed so ("ab", "c") and ("a", "bc") differ.
+  const lockId = createHash('sha256').update(`${userId.length}:${userId}${key}`).digest().readBigInt64BE(0)
   const { rows } = await sql<{ claimed: boolean }>`
-    SELECT pg_try_advisory_xact_lock(hashtextextended(${userId} || chr(0) || ${key}, 0)) AS claimed
+    SELECT pg_try_advisory_xact_lock(${lockId.toString()}::bigint) AS claimed
   `.execute(trx)
   return rows[0]?.claimed === true
 }
