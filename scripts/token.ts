@@ -39,7 +39,7 @@ async function main (): Promise<void> {
     algorithm: (config.jwt.algorithms[0] ?? 'HS256') as 'HS256',
     expiresIn: parseTtl(values.ttl) * 1000,
     ...(config.jwt.issuer === undefined ? {} : { iss: config.jwt.issuer }),
-    ...(config.jwt.audience === undefined ? {} : { aud: config.jwt.audience })
+    ...(config.jwt.audience === undefined ? {} : { aud: config.jwt.audience.length === 1 ? config.jwt.audience[0] : config.jwt.audience })
   })
   const claims: Record<string, string> = { sub }
   if (values.email !== undefined) claims.email = values.email

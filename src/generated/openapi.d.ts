@@ -355,7 +355,7 @@ export interface components {
          */
         TaskDescription: string | null;
         /**
-         * @description At most 20 tags of 1..40 characters; stored lowercase, duplicates merged, in first-seen order.
+         * @description At most 20 tags of 1..40 characters; stored trimmed and lowercase, duplicates merged, in first-seen order.
          * @example [
          *       "home",
          *       "errands"
