@@ -14,6 +14,7 @@ import contractRoutes from './plugins/contract-routes.js'
 import database from './plugins/database.js'
 import docs, { CONTRACT_ROUTES, DOCS_PREFIX } from './plugins/docs.js'
 import problems from './plugins/problems.js'
+import rateLimit from './plugins/rate-limit.js'
 import requestId, { genRequestId } from './plugins/request-id.js'
 import { handlers } from './routes/index.js'
 
@@ -52,6 +53,7 @@ export async function buildApp (config: Readonly<Config>, deps: AppDependencies 
   await app.register(bodyParsers)
   await app.register(database, { url: config.database.url, poolMax: config.database.poolMax, db: deps.db })
   await app.register(auth, { verifyToken: deps.verifyToken ?? createTokenVerifier(config.jwt) })
+  await app.register(rateLimit, { perMinute: config.rateLimit.perMinute })
   await app.register(contractRoutes, { handlers, infrastructurePrefixes: [DOCS_PREFIX, ...CONTRACT_ROUTES] })
   await app.register(docs)
   return app

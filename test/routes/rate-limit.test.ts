@@ -1,0 +1,32 @@
+/** Per-user rate limiting (API.md: RATE_LIMIT_PER_MINUTE, 429 with Retry-After). */
+import t from 'tap'
+import { buildTestApp } from '../helpers/build-app.js'
+import { inject } from '../helpers/contract.js'
+import { newUser } from '../helpers/factories.js'
+
+t.test('rate limiting', async (t) => {
+  t.test('answers 429 with Retry-After once a user has used up the minute, others unaffected', async (t) => {
+    const app = await buildTestApp(t, { env: { RATE_LIMIT_PER_MINUTE: '3' } })
+    const greedy = newUser()
+    for (let i = 0; i < 3; i++) {
+      const ok = await inject(t, app, { method: 'GET', url: '/api/me', headers: greedy.headers })
+      t.equal(ok.statusCode, 200)
+      t.equal(ok.headers['ratelimit-limit'], '3')
+    }
+    const limited = await inject(t, app, { method: 'GET', url: '/api/me/tasks', headers: greedy.headers })
+    t.equal(limited.statusCode, 429)
+    t.equal(limited.json().type, 'urn:todo-contract:problem:rate-limited')
+    t.ok(Number(limited.headers['retry-after']) > 0, 'Retry-After in seconds')
+    t.equal(limited.headers['ratelimit-remaining'], '0')
+    const other = await inject(t, app, { method: 'GET', url: '/api/me', headers: newUser().headers })
+    t.equal(other.statusCode, 200, 'another user has a limit of their own')
+    const health = await inject(t, app, { method: 'GET', url: '/health' })
+    t.equal(health.statusCode, 200, 'operations routes are not limited')
+  })
+
+  t.test('RATE_LIMIT_PER_MINUTE=0 turns it off', async (t) => {
+    const app = await buildTestApp(t, { env: { RATE_LIMIT_PER_MINUTE: '0' } })
+    const user = newUser()
+    for (let i = 0; i < 5; i++) t.equal((await app.inject({ method: 'GET', url: '/api/me', headers: user.headers })).statusCode, 200)
+  })
+})
