@@ -4,6 +4,7 @@
  * each, before the service starts. Pure: reads nothing but the env object it is given.
  */
 import envSchema from 'env-schema'
+import { createPublicKey } from 'node:crypto'
 import { isAbsolute, resolve } from 'node:path'
 
 /** Every variable with its one-line description (also the README's configuration table). */
@@ -110,7 +111,15 @@ function validateEnv (env: Record<string, string | undefined>): RawEnv {
 function pickKeySource (raw: RawEnv, problems: string[]): JwtKeySource {
   const sources: JwtKeySource[] = []
   if (raw.JWT_SECRET !== undefined) sources.push({ kind: 'secret', secret: raw.JWT_SECRET })
-  if (raw.JWT_PUBLIC_KEY !== undefined) sources.push({ kind: 'public-key', pem: raw.JWT_PUBLIC_KEY.replace(/\\n/g, '\n') })
+  if (raw.JWT_PUBLIC_KEY !== undefined) {
+    const pem = raw.JWT_PUBLIC_KEY.replace(/\\n/g, '\n')
+    try {
+      createPublicKey(pem)
+    } catch {
+      problems.push('JWT_PUBLIC_KEY is not a readable PEM public key')
+    }
+    sources.push({ kind: 'public-key', pem })
+  }
   if (raw.JWT_JWKS_URL !== undefined) sources.push({ kind: 'jwks', url: raw.JWT_JWKS_URL })
   if (sources.length > 1) {
     problems.push('set exactly one of JWT_SECRET, JWT_PUBLIC_KEY and JWT_JWKS_URL, not several')

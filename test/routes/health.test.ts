@@ -31,3 +31,30 @@ t.test('getReadiness', async (t) => {
     t.equal(response.headers['retry-after'], '5')
   })
 })
+
+t.test('the contract itself', async (t) => {
+  const app = await buildTestApp(t)
+  const { contractText } = await import('../../src/contract/index.js')
+
+  t.test('/openapi.yaml is the file, verbatim, without a token', async (t) => {
+    const response = await app.inject({ method: 'GET', url: '/openapi.yaml' })
+    t.equal(response.statusCode, 200)
+    t.match(response.headers['content-type'], /^application\/yaml/)
+    t.equal(response.body, contractText)
+  })
+
+  t.test('/openapi.json is the same document as JSON', async (t) => {
+    const response = await app.inject({ method: 'GET', url: '/openapi.json' })
+    t.equal(response.statusCode, 200)
+    const { parse } = await import('yaml')
+    t.same(response.json(), parse(contractText))
+  })
+
+  t.test('/docs serves Swagger UI over it', async (t) => {
+    const page = await app.inject({ method: 'GET', url: '/docs/' })
+    t.equal(page.statusCode, 200)
+    t.match(page.body, /swagger-ui/)
+    const served = await app.inject({ method: 'GET', url: '/docs/json' })
+    t.equal(served.json().info.title, 'Todo Tasks API')
+  })
+})

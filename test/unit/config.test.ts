@@ -1,7 +1,9 @@
+import { generateKeyPairSync } from 'node:crypto'
 import t from 'tap'
 import { ConfigError, loadConfig } from '../../src/config.js'
 
 const SECRET = 's'.repeat(32)
+const PEM = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString()
 
 t.test('loadConfig', async (t) => {
   t.test('applies defaults', async (t) => {
@@ -33,8 +35,12 @@ t.test('loadConfig', async (t) => {
     t.throws(() => loadConfig({ NODE_ENV: 'production' }), /DATABASE_URL is required/)
   })
 
+  t.test('refuses an unreadable PEM', async (t) => {
+    t.throws(() => loadConfig({ JWT_PUBLIC_KEY: '-----BEGIN PUBLIC KEY-----\\nnope\\n-----END PUBLIC KEY-----', DATABASE_URL: 'postgres://h/db' }), /not a readable PEM/)
+  })
+
   t.test('pins algorithms to the key type', async (t) => {
-    t.throws(() => loadConfig({ JWT_PUBLIC_KEY: 'pem', JWT_ALGORITHMS: 'HS256', DATABASE_URL: 'postgres://h/db' }), /HS256 cannot be used/)
+    t.throws(() => loadConfig({ JWT_PUBLIC_KEY: PEM, JWT_ALGORITHMS: 'HS256', DATABASE_URL: 'postgres://h/db' }), /HS256 cannot be used/)
     t.throws(() => loadConfig({ JWT_SECRET: SECRET, JWT_ALGORITHMS: 'none', DATABASE_URL: 'postgres://h/db' }), /none cannot be used/)
     t.same(loadConfig({ JWT_JWKS_URL: 'https://idp/jwks', DATABASE_URL: 'postgres://h/db', JWT_ALGORITHMS: 'EdDSA' }).jwt.algorithms, ['EdDSA'])
   })
