@@ -417,21 +417,21 @@ export interface components {
         TaskCreate: {
             title: components["schemas"]["TaskTitle"];
             /** @default null */
-            description: components["schemas"]["TaskDescription"];
+            description?: components["schemas"]["TaskDescription"];
             /** @default medium */
-            priority: components["schemas"]["Priority"];
+            priority?: components["schemas"]["Priority"];
             /** @default null */
-            due_at: components["schemas"]["NullableTimestamp"];
+            due_at?: components["schemas"]["NullableTimestamp"];
             /**
              * Format: uuid
              * @description One of the caller's categories (else `422`), or null.
              * @default null
              */
-            category_id: string | null;
+            category_id?: string | null;
             /** @default [] */
-            tags: components["schemas"]["TaskTags"];
+            tags?: components["schemas"]["TaskTags"];
             /** @default false */
-            completed: boolean;
+            completed?: boolean;
         };
         /**
          * @description Every writable field of a task. Omitted optional fields are reset to their defaults.
@@ -525,7 +525,7 @@ export interface components {
         CategoryCreate: {
             name: components["schemas"]["CategoryName"];
             /** @default null */
-            color: components["schemas"]["CategoryColor"];
+            color?: components["schemas"]["CategoryColor"];
         };
         /**
          * @description A JSON merge patch of a category; a null `color` removes the colour.

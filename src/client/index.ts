@@ -1,0 +1,54 @@
+/**
+ * The typed client SDK: openapi-fetch over the types generated from openapi.yaml.
+ *
+ *   import { createTodoClient } from 'todo-contract/client'
+ *   const api = createTodoClient({ baseUrl: 'https://todo.example.com', token: () => session.jwt })
+ *   const { data, error } = await api.POST('/api/{user_id}/tasks', { params: { path: { user_id: 'me' } }, body: { title: 'Buy milk' } })
+ *
+ * Every path, parameter, body and response is typed from the contract; `error` is the
+ * RFC 9457 problem of the failed response. Self-contained: imports nothing else from src/.
+ */
+import createClient, { type Client, type ClientOptions } from 'openapi-fetch'
+import type { components, operations, paths } from '../generated/openapi.js'
+
+export type { components, operations, paths }
+export type Task = components['schemas']['Task']
+export type TaskCreate = components['schemas']['TaskCreate']
+export type TaskPatch = components['schemas']['TaskPatch']
+export type TaskPage = components['schemas']['TaskPage']
+export type Category = components['schemas']['Category']
+export type User = components['schemas']['User']
+export type Problem = components['schemas']['Problem']
+export type TodoClient = Client<paths>
+
+export interface TodoClientOptions {
+  /** Where the service is, e.g. https://todo.example.com (no trailing /api). */
+  baseUrl: string
+  /** The bearer token, or a function returning the current one (called for every request). */
+  token: string | (() => string | Promise<string>)
+  /** A fetch implementation (default: the global fetch). */
+  fetch?: ClientOptions['fetch']
+  /** Headers sent with every request. */
+  headers?: Record<string, string>
+}
+
+export function createTodoClient (options: TodoClientOptions): TodoClient {
+  const client = createClient<paths>({
+    baseUrl: options.baseUrl.replace(/\/+$/, ''),
+    ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+    ...(options.headers === undefined ? {} : { headers: options.headers })
+  })
+  const token = options.token
+  client.use({
+    async onRequest ({ request }) {
+      request.headers.set('authorization', `Bearer ${typeof token === 'function' ? await token() : token}`)
+      return request
+    }
+  })
+  return client
+}
+
+/** The ETag of a response, for a later If-Match or If-None-Match. */
+export function etagOf (response: Response): string | undefined {
+  return response.headers.get('etag') ?? undefined
+}

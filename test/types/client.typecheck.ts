@@ -1,0 +1,38 @@
+/**
+ * Type-level test of the SDK, run by `npm run typecheck`: each `@ts-expect-error` below must
+ * be an error. If the SDK stopped rejecting one of these, tsc would report the directive as
+ * unused and the type check would fail.
+ */
+import { createTodoClient } from 'todo-contract/client'
+
+const api = createTodoClient({ baseUrl: 'http://127.0.0.1:3000', token: 'jwt' })
+const path = { user_id: 'me' }
+
+export async function wrongBodies (): Promise<void> {
+  // A correct call compiles.
+  await api.POST('/api/{user_id}/tasks', { params: { path }, body: { title: 'ok', priority: 'high', tags: ['a'] } })
+
+  // @ts-expect-error title is required
+  await api.POST('/api/{user_id}/tasks', { params: { path }, body: { priority: 'high' } })
+  // @ts-expect-error priority is an enum
+  await api.POST('/api/{user_id}/tasks', { params: { path }, body: { title: 'x', priority: 'urgent' } })
+  // @ts-expect-error tags are strings
+  await api.POST('/api/{user_id}/tasks', { params: { path }, body: { title: 'x', tags: [1] } })
+  // @ts-expect-error the path parameter is required
+  await api.GET('/api/{user_id}/tasks', {})
+  // @ts-expect-error no such route
+  await api.GET('/api/{user_id}/everything', { params: { path } })
+  // @ts-expect-error limit is a number
+  await api.GET('/api/{user_id}/tasks', { params: { path, query: { limit: 'ten' } } })
+
+  const { data, error } = await api.GET('/api/{user_id}/tasks/{task_id}', { params: { path: { user_id: 'me', task_id: 'id' } } })
+  if (data !== undefined) {
+    const version: number = data.version
+    // @ts-expect-error a Task has no such field
+    console.log(version, data.owner)
+  }
+  if (error !== undefined) {
+    const type: string = error.type
+    console.log(type)
+  }
+}
