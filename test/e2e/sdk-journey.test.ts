@@ -1,0 +1,100 @@
+/**
+ * A whole user journey through the typed SDK alone, against the real server on a random
+ * port: categories, tasks with a safe retry, filtered listing over every page, If-Match and
+ * recovery from a 412, completion, deletion, and typed problem details.
+ */
+import t from 'tap'
+import { createTodoClient, etagOf, type Task } from 'todo-contract/client'
+import { sharedUrl } from '../helpers/database.js'
+import { startServer } from '../helpers/server.js'
+import { newUserId, TEST_SECRET, tokenFor } from '../helpers/tokens.js'
+
+t.test('a user journey through the SDK', async (t) => {
+  const server = await startServer(t, { DATABASE_URL: sharedUrl(), JWT_SECRET: TEST_SECRET, MIGRATE_ON_START: 'false', NODE_ENV: 'test' })
+  const userId = newUserId('sdk')
+  let tokenCalls = 0
+  const api = createTodoClient({ baseUrl: server.baseUrl, token: () => { tokenCalls++; return tokenFor(userId, { claims: { email: 'sdk@example.com' } }) } })
+  const me = { user_id: 'me' }
+
+  const user = await api.GET('/api/me')
+  t.equal(user.data?.id, userId)
+  t.equal(user.data?.email, 'sdk@example.com')
+  t.ok(tokenCalls > 0, 'the token function is called per request')
+
+  const work = await api.POST('/api/{user_id}/categories', { params: { path: me }, body: { name: 'Work', color: '#1E88E5' } })
+  const home = await api.POST('/api/{user_id}/categories', { params: { path: me }, body: { name: 'Home' } })
+  t.equal(work.response.status, 201)
+  const workId = work.data!.id
+  const duplicate = await api.POST('/api/{user_id}/categories', { params: { path: me }, body: { name: 'work' } })
+  t.equal(duplicate.response.status, 409)
+  t.equal(duplicate.error?.type, 'urn:todo-contract:problem:conflict', 'typed problem details')
+
+  // A create retried with the same Idempotency-Key (as after a lost response) creates one task.
+  const body = { title: 'Quarterly report', priority: 'high' as const, category_id: workId, tags: ['Q3', 'reports'] }
+  const params = { path: me, header: { 'Idempotency-Key': `report-${userId}` } }
+  const created = await api.POST('/api/{user_id}/tasks', { params, body })
+  const retried = await api.POST('/api/{user_id}/tasks', { params, body })
+  t.equal(created.response.status, 201)
+  t.equal(retried.response.headers.get('idempotent-replayed'), 'true')
+  t.equal(retried.data?.id, created.data?.id)
+  t.same(created.data?.tags, ['q3', 'reports'])
+
+  for (let i = 0; i < 11; i++) {
+    const made = await api.POST('/api/{user_id}/tasks', {
+      params: { path: me },
+      body: { title: `Chore ${i}`, category_id: i % 2 === 0 ? home.data!.id : null, priority: i % 3 === 0 ? 'low' : 'medium' }
+    })
+    t.equal(made.response.status, 201)
+  }
+
+  // Every page of a filtered listing, through the cursor.
+  const seen: Task[] = []
+  let cursor: string | undefined
+  do {
+    const page = await api.GET('/api/{user_id}/tasks', { params: { path: me, query: { category_id: home.data!.id, sort: 'title', order: 'asc', limit: 2, ...(cursor === undefined ? {} : { cursor }) } } })
+    t.equal(page.response.status, 200)
+    seen.push(...page.data!.items)
+    cursor = page.data!.next_cursor ?? undefined
+  } while (cursor !== undefined)
+  t.same(seen.map((task) => task.title), ['Chore 0', 'Chore 10', 'Chore 2', 'Chore 4', 'Chore 6', 'Chore 8'])
+
+  // Update with If-Match; a stale ETag is 412, recovered by re-reading.
+  const taskId = created.data!.id
+  const path = { user_id: 'me', task_id: taskId }
+  const read = await api.GET('/api/{user_id}/tasks/{task_id}', { params: { path } })
+  const etag = etagOf(read.response)!
+  const first = await api.PATCH('/api/{user_id}/tasks/{task_id}', { params: { path, header: { 'If-Match': etag } }, body: { description: 'Numbers from finance' } })
+  t.equal(first.response.status, 200)
+  const stale = await api.PATCH('/api/{user_id}/tasks/{task_id}', { params: { path, header: { 'If-Match': etag } }, body: { priority: 'low' } })
+  t.equal(stale.response.status, 412)
+  t.equal(stale.error?.type, 'urn:todo-contract:problem:precondition-failed')
+  const fresh = await api.GET('/api/{user_id}/tasks/{task_id}', { params: { path } })
+  const recovered = await api.PATCH('/api/{user_id}/tasks/{task_id}', { params: { path, header: { 'If-Match': etagOf(fresh.response)! } }, body: { priority: 'low' } })
+  t.equal(recovered.response.status, 200)
+  t.match(recovered.data, { description: 'Numbers from finance', priority: 'low', version: 3 })
+
+  const notModified = await api.GET('/api/{user_id}/tasks/{task_id}', { params: { path, header: { 'If-None-Match': etagOf(recovered.response)! } } })
+  t.equal(notModified.response.status, 304)
+
+  const completed = await api.PATCH('/api/{user_id}/tasks/{task_id}/complete', { params: { path }, body: { completed: true } })
+  t.equal(completed.data?.completed, true)
+  const done = await api.GET('/api/{user_id}/tasks', { params: { path: me, query: { status: 'completed' } } })
+  t.same(done.data?.items.map((task) => task.id), [taskId])
+
+  const removed = await api.DELETE('/api/{user_id}/tasks/{task_id}', { params: { path } })
+  t.equal(removed.response.status, 204)
+  const gone = await api.GET('/api/{user_id}/tasks/{task_id}', { params: { path } })
+  t.equal(gone.response.status, 404)
+  t.equal(gone.error?.type, 'urn:todo-contract:problem:not-found')
+
+  const invalid = await api.POST('/api/{user_id}/tasks', { params: { path: me }, body: { title: 'x'.repeat(300) } })
+  t.equal(invalid.response.status, 400)
+  t.same(invalid.error?.errors?.map((e) => 'pointer' in e ? e.pointer : undefined), ['/title'])
+
+  const anonymous = createTodoClient({ baseUrl: server.baseUrl, token: 'not-a-token' })
+  const refused = await anonymous.GET('/api/me')
+  t.equal(refused.response.status, 401)
+  t.equal(refused.error?.type, 'urn:todo-contract:problem:unauthorized')
+
+  t.equal(await server.stop(), 0)
+})
