@@ -1020,7 +1020,6 @@ export interface operations {
                  * @description Full-text search: every word of `q` must occur as a whole word in the title or
                  *     the description, case-insensitively, without stemming. Punctuation and search
                  *     operators are plain text, never syntax.
-                 * @example groceries milk
                  */
                 q?: string;
                 /** @description Only tasks with `due_at` at or after this time. Tasks without `due_at` never match. */
