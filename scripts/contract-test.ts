@@ -1,0 +1,103 @@
+/**
+ * npm run contract-test -- --url <base> --token <jwt>
+ *
+ * Contract tests for a live deployment: a read-mostly journey over every operation, each
+ * response checked against openapi.yaml (status, required headers, content type, body).
+ * It creates one category and one task of its own and deletes them again. Prints a
+ * PASS/FAIL line per check and a closing "N passed, N failed"; exits 1 on any failure.
+ */
+import { randomUUID } from 'node:crypto'
+import { parseArgs } from 'node:util'
+import { contractViolations, findOperation } from '../src/contract/conformance.js'
+
+interface Result { status: number, headers: Record<string, string>, body: string, json: any }
+
+const { values } = parseArgs({ options: { url: { type: 'string' }, token: { type: 'string' } } })
+if (values.url === undefined || values.token === undefined) {
+  process.stderr.write('usage: npm run contract-test -- --url <base url> --token <jwt>\n')
+  process.exit(2)
+}
+const base = values.url.replace(/\/+$/, '')
+const auth = { authorization: `Bearer ${values.token}` }
+let passed = 0
+let failed = 0
+
+async function call (method: string, path: string, options: { headers?: Record<string, string>, body?: unknown, contentType?: string } = {}): Promise<Result> {
+  const headers: Record<string, string> = { ...options.headers }
+  let body: string | undefined
+  if (options.body !== undefined) {
+    body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body)
+    headers['content-type'] = options.contentType ?? 'application/json'
+  }
+  const response = await fetch(base + path, { method, headers, ...(body === undefined ? {} : { body }) })
+  const text = await response.text()
+  let json: unknown
+  try { json = JSON.parse(text) } catch { json = undefined }
+  return { status: response.status, headers: Object.fromEntries(response.headers), body: text, json }
+}
+
+/** One checked request: the expected status, and conformance to the contract. */
+async function check (label: string, method: string, path: string, expected: number, options: Parameters<typeof call>[2] = {}): Promise<Result> {
+  const result = await call(method, path, options)
+  const problems = contractViolations(method, path, { status: result.status, headers: result.headers, body: result.body })
+  if (result.status !== expected) problems.unshift(`expected ${expected}, got ${result.status}`)
+  const operation = findOperation(method, path)?.operationId ?? `${method} ${path}`
+  if (problems.length === 0) {
+    passed++
+    process.stdout.write(`PASS ${operation} ${label} (${result.status})\n`)
+  } else {
+    failed++
+    process.stdout.write(`FAIL ${operation} ${label}: ${problems.join('; ')}\n`)
+  }
+  return result
+}
+
+async function journey (): Promise<void> {
+  await check('liveness', 'GET', '/health', 200)
+  await check('readiness', 'GET', '/ready', 200)
+  await check('no token', 'GET', '/api/me', 401)
+  const me = await check('the caller', 'GET', '/api/me', 200, { headers: auth })
+  await check('someone else\'s path', 'GET', `/api/${encodeURIComponent(`not-${String(me.json?.id)}`)}/tasks`, 403, { headers: auth })
+  await check('categories', 'GET', '/api/me/categories', 200, { headers: auth })
+
+  const category = await check('create', 'POST', '/api/me/categories', 201, { headers: auth, body: { name: `contract-test ${randomUUID().slice(0, 8)}`, color: '#123456' } })
+  const categoryPath = `/api/me/categories/${String(category.json?.id)}`
+  let taskPath: string | undefined
+  try {
+    await check('duplicate name', 'POST', '/api/me/categories', 409, { headers: auth, body: { name: category.json?.name } })
+    await check('read', 'GET', categoryPath, 200, { headers: auth })
+    await check('rename', 'PATCH', categoryPath, 200, { headers: auth, body: { name: `${String(category.json?.name)} renamed` }, contentType: 'application/merge-patch+json' })
+
+    const key = randomUUID()
+    const body = { title: 'contract-test task', tags: ['Contract'], category_id: category.json?.id }
+    const task = await check('create', 'POST', '/api/me/tasks', 201, { headers: { ...auth, 'idempotency-key': key }, body })
+    taskPath = `/api/me/tasks/${String(task.json?.id)}`
+    const replay = await check('idempotent replay', 'POST', '/api/me/tasks', 201, { headers: { ...auth, 'idempotency-key': key }, body })
+    if (replay.headers['idempotent-replayed'] !== 'true' || replay.json?.id !== task.json?.id) { failed++; process.stdout.write('FAIL createTask replay: not the original response\n') }
+    await check('invalid body', 'POST', '/api/me/tasks', 400, { headers: auth, body: { title: '' } })
+    await check('wrong media type', 'POST', '/api/me/tasks', 415, { headers: auth, body: 'title=x', contentType: 'text/plain' })
+    const read = await check('read', 'GET', taskPath, 200, { headers: auth })
+    await check('not modified', 'GET', taskPath, 304, { headers: { ...auth, 'if-none-match': read.headers.etag ?? '' } })
+    await check('missing', 'GET', `/api/me/tasks/${randomUUID()}`, 404, { headers: auth })
+    const patched = await check('merge patch with If-Match', 'PATCH', taskPath, 200, { headers: { ...auth, 'if-match': read.headers.etag ?? '' }, body: { priority: 'high' }, contentType: 'application/merge-patch+json' })
+    await check('stale If-Match', 'PATCH', taskPath, 412, { headers: { ...auth, 'if-match': read.headers.etag ?? '' }, body: { priority: 'low' } })
+    await check('replace', 'PUT', taskPath, 200, { headers: { ...auth, 'if-match': patched.headers.etag ?? '' }, body: { ...body, description: 'replaced' } })
+    await check('toggle', 'PATCH', `${taskPath}/complete`, 200, { headers: auth })
+    await check('set', 'PATCH', `${taskPath}/complete`, 200, { headers: auth, body: { completed: false } })
+    const page = await check('filtered first page', 'GET', `/api/me/tasks?category_id=${String(category.json?.id)}&tag=contract&q=contract&sort=title&order=asc&limit=1`, 200, { headers: auth })
+    if (page.json?.items?.length !== 1) { failed++; process.stdout.write('FAIL listTasks: the task is not listed\n') }
+    await check('bad cursor', 'GET', '/api/me/tasks?cursor=forged', 400, { headers: auth })
+    await check('bad limit', 'GET', '/api/me/tasks?limit=1000', 400, { headers: auth })
+  } finally {
+    if (taskPath !== undefined) await check('clean up', 'DELETE', taskPath, 204, { headers: auth })
+    await check('clean up', 'DELETE', categoryPath, 204, { headers: auth })
+  }
+}
+
+journey().then(() => {
+  process.stdout.write(`${passed} passed, ${failed} failed\n`)
+  process.exit(failed === 0 ? 0 : 1)
+}, (error: unknown) => {
+  process.stdout.write(`FAIL journey aborted: ${error instanceof Error ? error.message : String(error)}\n${passed} passed, ${failed + 1} failed\n`)
+  process.exit(1)
+})

@@ -1,0 +1,35 @@
+/** The breaking-change guard over real edits of the contract. */
+import t from 'tap'
+import { loadContract } from '../../src/contract/index.js'
+import { judge } from '../../scripts/breaking-changes.js'
+
+type Doc = ReturnType<typeof loadContract> & { info: { version: string }, components: { schemas: Record<string, any> }, paths: Record<string, any> }
+const edit = (change: (doc: Doc) => void): Doc => { const doc = loadContract() as Doc; change(doc); return doc }
+
+t.test('breaking-change guard', async (t) => {
+  const before = loadContract() as Doc
+
+  t.test('passes an unchanged or compatible contract', async (t) => {
+    t.ok(judge(before, loadContract() as Doc).ok)
+    const added = judge(before, edit((doc) => { doc.components.schemas.TaskCreate.properties.note = { type: 'string' } }))
+    t.ok(added.ok)
+    t.same(added.breaking, [])
+  })
+
+  t.test('fails on a breaking change with the same major version', async (t) => {
+    const cases: Array<[string, (doc: Doc) => void]> = [
+      ['a removed operation', (doc) => { delete doc.paths['/api/{user_id}/tasks/{task_id}'].delete }],
+      ['a tighter request rule', (doc) => { doc.components.schemas.TaskDescription.maxLength = 10 }],
+      ['a removed response field', (doc) => { delete doc.components.schemas.Task.properties.tags; doc.components.schemas.Task.required = doc.components.schemas.Task.required.filter((f: string) => f !== 'tags') }]
+    ]
+    for (const [name, change] of cases) {
+      const verdict = judge(before, edit((doc) => { change(doc); doc.info.version = '1.1.0' }))
+      t.notOk(verdict.ok, name)
+      t.ok(verdict.breaking.length > 0, `${name} is listed`)
+    }
+  })
+
+  t.test('passes a breaking change that comes with a new major version', async (t) => {
+    t.ok(judge(before, edit((doc) => { delete doc.paths['/api/{user_id}/tasks/{task_id}'].delete; doc.info.version = '2.0.0' })).ok)
+  })
+})
