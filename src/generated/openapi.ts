@@ -475,8 +475,27 @@ export interface components {
         /**
          * @description One page of tasks, and the cursor of the next page (`null` on the last).
          * @example {
-         *       "items": [],
-         *       "next_cursor": null
+         *       "items": [
+         *         {
+         *           "id": "6f1c1f5e-8d5b-4a57-9a3e-2d9c6f7b8a10",
+         *           "user_id": "auth0|5f8d0e1c2b3a",
+         *           "title": "File the tax return",
+         *           "description": "Receipts are in the blue folder.",
+         *           "completed": false,
+         *           "completed_at": null,
+         *           "priority": "high",
+         *           "due_at": "2026-04-30T17:00:00.000Z",
+         *           "category_id": "0b5a4b84-3c43-4a0c-9d1c-1e2f3a4b5c6d",
+         *           "tags": [
+         *             "finance",
+         *             "home"
+         *           ],
+         *           "created_at": "2026-01-10T09:30:00.000Z",
+         *           "updated_at": "2026-01-11T08:15:42.120Z",
+         *           "version": 3
+         *         }
+         *       ],
+         *       "next_cursor": "eyJrIjoiMjAyNi0wMS0xMCAwOTozMDowMCswMCIsImkiOiI2ZjFjMWY1ZSJ9.c2lnbmF0dXJl"
          *     }
          */
         TaskPage: {
@@ -537,7 +556,29 @@ export interface components {
             name?: components["schemas"]["CategoryName"];
             color?: components["schemas"]["CategoryColor"];
         };
-        /** @description All of the caller's categories, ordered by name. */
+        /**
+         * @description All of the caller's categories, ordered by name.
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "7c1d2e3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f",
+         *           "user_id": "auth0|5f8d0e1c2b3a",
+         *           "name": "Home",
+         *           "color": null,
+         *           "created_at": "2026-01-09T18:00:00.000Z",
+         *           "updated_at": "2026-01-09T18:00:00.000Z"
+         *         },
+         *         {
+         *           "id": "0b5a4b84-3c43-4a0c-9d1c-1e2f3a4b5c6d",
+         *           "user_id": "auth0|5f8d0e1c2b3a",
+         *           "name": "Work",
+         *           "color": "#1E88E5",
+         *           "created_at": "2026-01-10T09:30:00.000Z",
+         *           "updated_at": "2026-01-10T09:30:00.000Z"
+         *         }
+         *       ]
+         *     }
+         */
         CategoryList: {
             items: components["schemas"]["Category"][];
         };

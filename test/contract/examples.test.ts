@@ -64,3 +64,16 @@ t.test('every problem type in the error catalogue is in the Problem schema', asy
   const schema = (document.components.schemas as Record<string, { properties: { type: { enum: string[] } } }>).Problem
   t.same([...(schema?.properties.type.enum ?? [])].sort(), Object.keys(problemKinds).map((k) => PROBLEM_TYPE_PREFIX + k).sort())
 })
+
+t.test('every success and error body of every operation has an example', async (t) => {
+  for (const { operationId, operation } of listOperations(document)) {
+    for (const [status, response] of Object.entries(operation.responses as Record<string, { content?: Record<string, { example?: unknown, examples?: unknown, schema?: { examples?: unknown[], type?: string } }> }>)) {
+      for (const [mediaType, media] of Object.entries(response.content ?? {})) {
+        // The contract routes return the contract itself: nothing to illustrate.
+        if (!mediaType.endsWith('json') || operationId.startsWith('getContract')) continue
+        const has = media.example !== undefined || media.examples !== undefined || (media.schema?.examples?.length ?? 0) > 0
+        t.ok(has, `${operationId} ${status} ${mediaType}`)
+      }
+    }
+  }
+})
