@@ -14,6 +14,7 @@ const schema = {
     NODE_ENV: { type: 'string', enum: ['development', 'production', 'test'], default: 'development', description: 'Runtime mode; `production` forbids the embedded database and the local JWT secret.' },
     HOST: { type: 'string', minLength: 1, default: '127.0.0.1', description: 'Interface to listen on (`0.0.0.0` in a container).' },
     PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 3000, description: 'TCP port to listen on (`0` picks a free one).' },
+    WEB_CONCURRENCY: { type: 'integer', minimum: 1, maximum: 64, default: 1, description: 'Worker processes sharing the port (node:cluster); 1 serves in the main process.' },
     LOG_LEVEL: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', description: 'pino log level.' },
     TRUST_PROXY: { type: 'boolean', default: false, description: 'Trust `X-Forwarded-*` headers from a reverse proxy.' },
     DATABASE_URL: { type: 'string', pattern: '^postgres(ql)?://', description: 'PostgreSQL connection string. Unset: an embedded PostgreSQL is started in `DATA_DIR`.' },
@@ -47,7 +48,7 @@ export type JwtKeySource =
 
 export interface Config {
   env: 'development' | 'production' | 'test'
-  server: { host: string, port: number, trustProxy: boolean }
+  server: { host: string, port: number, trustProxy: boolean, workers: number }
   log: { level: string }
   database: {
     /** undefined: start the embedded PostgreSQL. */
@@ -79,6 +80,7 @@ interface RawEnv {
   NODE_ENV: Config['env']
   HOST: string
   PORT: number
+  WEB_CONCURRENCY: number
   LOG_LEVEL: string
   TRUST_PROXY: boolean
   DATABASE_URL?: string
@@ -157,7 +159,7 @@ export function loadConfig (env: Record<string, string | undefined>): Readonly<C
 
   const config: Config = {
     env: raw.NODE_ENV,
-    server: { host: raw.HOST, port: raw.PORT, trustProxy: raw.TRUST_PROXY },
+    server: { host: raw.HOST, port: raw.PORT, trustProxy: raw.TRUST_PROXY, workers: raw.WEB_CONCURRENCY },
     log: { level: raw.LOG_LEVEL },
     database: { url: raw.DATABASE_URL, poolMax: raw.DATABASE_POOL_MAX, migrateOnStart: raw.MIGRATE_ON_START },
     embedded: { dataDir: isAbsolute(raw.DATA_DIR) ? raw.DATA_DIR : resolve(raw.DATA_DIR), port: raw.EMBEDDED_PG_PORT },

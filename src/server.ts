@@ -1,37 +1,35 @@
 /**
  * Process entry: load the configuration, start the embedded PostgreSQL when no DATABASE_URL
- * is set, apply migrations, build the app, listen; close everything on SIGINT/SIGTERM.
+ * is set, apply migrations, then serve — in this process, or with WEB_CONCURRENCY > 1 in that
+ * many node:cluster workers sharing the port. SIGINT/SIGTERM close everything gracefully
+ * (close-with-grace): the app stops accepting, finishes in-flight requests, closes its pool,
+ * and the embedded database stops last.
  */
+import cluster from 'node:cluster'
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
 import { ensureLocalSecret } from './auth/local-secret.js'
 import { type Config, ConfigError, loadConfig } from './config.js'
 import { createDatabase } from './database/create.js'
 import { type EmbeddedDatabase, startEmbeddedPostgres } from './database/embedded.js'
-import { migrateToLatest } from './database/migrate.js'
 import { ensureEmbeddedDatabase } from './database/embedded-database.js'
+import { migrateToLatest } from './database/migrate.js'
+
+const GRACE_MS = 10_000
 
 function fail (message: string): never {
   process.stderr.write(message + '\n')
   process.exit(1)
 }
 
-async function main (): Promise<void> {
-  let config: Readonly<Config>
-  try {
-    config = loadConfig(process.env)
-  } catch (error) {
-    if (error instanceof ConfigError) fail(error.message)
-    throw error
-  }
-
+/** Database, secret and schema ready: what the primary does once before anything serves. */
+async function prepare (config: Readonly<Config>): Promise<{ config: Readonly<Config>, url: string, embedded: EmbeddedDatabase | undefined }> {
   let embedded: EmbeddedDatabase | undefined
-  let databaseUrl = config.database.url
-  if (databaseUrl === undefined) {
+  let url = config.database.url
+  if (url === undefined) {
     embedded = await startEmbeddedPostgres({ dataDir: config.embedded.dataDir, port: config.embedded.port })
-    databaseUrl = await ensureEmbeddedDatabase(embedded)
+    url = await ensureEmbeddedDatabase(embedded)
   }
-
   if (config.jwt.key.kind === 'local') {
     const { secret, created } = await ensureLocalSecret(config.embedded.dataDir)
     config = { ...config, jwt: { ...config.jwt, key: { kind: 'secret', secret } } }
@@ -44,27 +42,75 @@ async function main (): Promise<void> {
       ''
     ].join('\n') + '\n')
   }
-
   if (config.database.migrateOnStart) {
-    const db = createDatabase({ url: databaseUrl, poolMax: 1 })
+    const db = createDatabase({ url, poolMax: 1 })
     try {
       await migrateToLatest(db)
     } finally {
       await db.destroy()
     }
   }
+  return { config: { ...config, database: { ...config.database, url } }, url, embedded }
+}
 
-  const app = await buildApp({ ...config, database: { ...config.database, url: databaseUrl } })
-
-  closeWithGrace({ delay: 10_000 }, async ({ signal, err }) => {
+/** Serves in this process until a signal; then closes the app and (if any) the embedded database. */
+async function serve (config: Readonly<Config>, embedded?: EmbeddedDatabase): Promise<void> {
+  const app = await buildApp(config)
+  closeWithGrace({ delay: GRACE_MS }, async ({ signal, err }) => {
     if (err !== undefined) app.log.error({ err }, 'closing after an error')
     else app.log.info({ signal }, 'closing')
     await app.close()
     await embedded?.stop()
   })
-
   const address = await app.listen({ host: config.server.host, port: config.server.port })
-  app.log.info(`API docs at ${address}/docs`)
+  if (cluster.isPrimary) app.log.info(`API docs at ${address}/docs`)
+}
+
+/** Forks the workers (replacing any that dies), and on a signal stops them before the database. */
+function supervise (workers: number, env: Record<string, string>, embedded: EmbeddedDatabase | undefined): void {
+  let closing = false
+  const fork = (): void => { cluster.fork(env) }
+  cluster.on('exit', (worker, code, signal) => {
+    if (closing) return
+    process.stderr.write(`worker ${worker.process.pid ?? '?'} exited (${signal ?? code}); starting another\n`)
+    fork()
+  })
+  for (let i = 0; i < workers; i++) fork()
+  closeWithGrace({ delay: GRACE_MS + 2_000 }, async () => {
+    closing = true
+    await Promise.all(Object.values(cluster.workers ?? {}).map(async (worker) => {
+      if (worker === undefined || worker.isDead()) return
+      await new Promise<void>((resolve) => { worker.once('exit', () => { resolve() }); worker.kill('SIGTERM') })
+    }))
+    await embedded?.stop()
+  })
+}
+
+async function main (): Promise<void> {
+  let config: Readonly<Config>
+  try {
+    config = loadConfig(process.env)
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message)
+    throw error
+  }
+  if (cluster.isWorker) {
+    await serve(config)
+    return
+  }
+  const prepared = await prepare(config)
+  if (config.server.workers <= 1) {
+    await serve(prepared.config, prepared.embedded)
+    return
+  }
+  // Workers get what the primary resolved: the database URL and the JWT secret, if local.
+  const key = prepared.config.jwt.key
+  supervise(config.server.workers, {
+    DATABASE_URL: prepared.url,
+    MIGRATE_ON_START: 'false',
+    ...(key.kind === 'secret' && config.jwt.key.kind === 'local' ? { JWT_SECRET: key.secret } : {})
+  }, prepared.embedded)
+  process.stdout.write(`todo-contract: ${config.server.workers} workers on ${config.server.host}:${config.server.port}\n`)
 }
 
 main().catch((error: unknown) => {
