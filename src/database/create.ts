@@ -3,6 +3,8 @@
  */
 import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
+import { usePreparedStatements } from './prepared-statements.js'
+import { typeParsers } from './type-parsers.js'
 import type { Database } from './types.js'
 
 export interface DatabaseOptions {
@@ -18,8 +20,12 @@ export function createDatabase ({ url, poolMax, onPoolError }: DatabaseOptions):
     max: poolMax,
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
-    application_name: 'todo-contract'
+    application_name: 'todo-contract',
+    // Timestamps arrive as RFC 3339 strings (type-parsers.ts); UTC keeps them on the fast path.
+    options: '-c TimeZone=UTC',
+    types: typeParsers
   })
   pool.on('error', onPoolError ?? (() => {}))
+  pool.on('connect', usePreparedStatements)
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
 }

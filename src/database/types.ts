@@ -4,9 +4,12 @@
  */
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely'
 
-/** Selected as Date; optional on insert (the column has a default). */
-type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>
-type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+/**
+ * Selected as an RFC 3339 string (database/type-parsers.ts: never a Date); optional on insert
+ * where the column has a default.
+ */
+type Timestamp = ColumnType<string, Date | string | undefined, Date | string>
+type NullableTimestamp = ColumnType<string | null, Date | string | null | undefined, Date | string | null>
 
 export interface UserTable {
   id: string

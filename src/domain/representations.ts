@@ -1,15 +1,13 @@
 /**
- * Rows → the contract's representations. Columns already carry the JSON names; only
- * timestamps need turning into RFC 3339 strings.
+ * Rows → the contract's representations. Columns already carry the JSON names, and the
+ * database layer already delivers timestamps as RFC 3339 strings (database/type-parsers.ts).
  */
 import type { Category, User } from '../contract/index.js'
 import type { CategoryRow, UserRow } from '../database/types.js'
 
-export const toTimestamp = (value: Date): string => value.toISOString()
-export const toNullableTimestamp = (value: Date | null): string | null => value === null ? null : value.toISOString()
 
 export function toUser (row: UserRow): User {
-  return { id: row.id, email: row.email, name: row.name, created_at: toTimestamp(row.created_at) }
+  return { id: row.id, email: row.email, name: row.name, created_at: row.created_at }
 }
 
 export function toCategory (row: CategoryRow): Category {
@@ -18,8 +16,8 @@ export function toCategory (row: CategoryRow): Category {
     user_id: row.user_id,
     name: row.name,
     color: row.color,
-    created_at: toTimestamp(row.created_at),
-    updated_at: toTimestamp(row.updated_at)
+    created_at: row.created_at,
+    updated_at: row.updated_at
   }
 }
 

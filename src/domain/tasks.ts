@@ -5,7 +5,6 @@
 import type { Task, TaskCreate, TaskPatch, TaskReplace } from '../contract/index.js'
 import type { TaskPriority, TaskRow } from '../database/types.js'
 import { normalizeTags } from './tags.js'
-import { toNullableTimestamp, toTimestamp } from './representations.js'
 
 export function toTask (row: TaskRow): Task {
   return {
@@ -14,13 +13,13 @@ export function toTask (row: TaskRow): Task {
     title: row.title,
     description: row.description,
     completed: row.completed,
-    completed_at: toNullableTimestamp(row.completed_at),
+    completed_at: row.completed_at,
     priority: row.priority,
-    due_at: toNullableTimestamp(row.due_at),
+    due_at: row.due_at,
     category_id: row.category_id,
     tags: row.tags,
-    created_at: toTimestamp(row.created_at),
-    updated_at: toTimestamp(row.updated_at),
+    created_at: row.created_at,
+    updated_at: row.updated_at,
     version: row.version
   }
 }

@@ -33,7 +33,7 @@ export async function claim (trx: Transaction<Database>, userId: string, key: st
 export async function find (db: Kysely<Database>, userId: string, key: string): Promise<IdempotencyKeyRow | undefined> {
   return await db.selectFrom('idempotency_keys').selectAll()
     .where('user_id', '=', userId).where('key', '=', key)
-    .where('created_at', '>', sql<Date>`now() - ${RETENTION}::interval`)
+    .where('created_at', '>', sql<string>`now() - ${RETENTION}::interval`)
     .executeTakeFirst()
 }
 
@@ -41,7 +41,7 @@ export async function find (db: Kysely<Database>, userId: string, key: string): 
 export async function save (db: Kysely<Database>, userId: string, key: string, requestHash: string, response: StoredResponse): Promise<void> {
   await db.deleteFrom('idempotency_keys')
     .where('user_id', '=', userId)
-    .where('created_at', '<=', sql<Date>`now() - ${RETENTION}::interval`)
+    .where('created_at', '<=', sql<string>`now() - ${RETENTION}::interval`)
     .execute()
   await db.insertInto('idempotency_keys')
     .values({

@@ -146,6 +146,7 @@ function sortKey (sort: TaskSort, order: SortOrder): { expression: RawBuilder<un
 }
 
 export interface TaskPageRows {
+  /** The rows, each also carrying its `sort_key` (not part of the API shape). */
   rows: TaskRow[]
   /** Position of the last row when more rows follow, else undefined. */
   next: { key: string, id: string } | undefined
@@ -182,7 +183,7 @@ export async function list (db: Kysely<Database>, userId: string, query: TaskLis
   const page = more ? rows.slice(0, query.limit) : rows
   const last = page[page.length - 1]
   return {
-    rows: page.map(({ sort_key: _sortKey, ...row }) => row),
+    rows: page,
     next: more && last !== undefined ? { key: last.sort_key, id: last.id } : undefined
   }
 }

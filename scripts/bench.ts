@@ -1,0 +1,267 @@
+/**
+ * npm run bench [-- --size small|large] [--duration 10] [--smoke]
+ *
+ * Load on the real service (compiled, `node dist/src/server.js`) over a fresh database — the
+ * embedded PostgreSQL in .data/bench-pg, or BENCH_DATABASE_URL — seeded straight through SQL,
+ * driven by autocannon on 127.0.0.1 with real tokens of random users. Prints a table (req/s,
+ * p50, p99, non-2xx, RSS) and one `BENCH_JSON {…}` line with every figure. Also runs the floor
+ * (scripts/bench/floor-server.ts) for `list` and `get`, reporting the service's req/s as a
+ * ratio of it, and the mixed scenario with 1 and 2 workers. `--size large` runs the small data
+ * set first, then 1,000,000 tasks, and compares. `--smoke` (CI): 2 s a scenario, no targets.
+ * Bounded: every scenario stops after its duration; everything it starts is stopped.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import autocannon from 'autocannon'
+import { createSigner } from 'fast-jwt'
+import { sql } from 'kysely'
+import { createDatabase } from '../src/database/create.js'
+import { type EmbeddedDatabase, startEmbeddedPostgres } from '../src/database/embedded.js'
+import { migrateToLatest } from '../src/database/migrate.js'
+import { ACTIVE_USERS, type BenchSize, benchUser, SEARCH_WORDS, seed } from './bench/seed.js'
+
+const { values } = parseArgs({ options: { size: { type: 'string', default: 'small' }, duration: { type: 'string' }, smoke: { type: 'boolean', default: false } } })
+const smoke = values.smoke === true
+const DURATION = Number(values.duration ?? (smoke ? 2 : 10))
+const CONNECTIONS = 16
+const SECRET = 'bench-secret-bench-secret-bench-secret-0123'
+const ROOT = path.resolve(import.meta.dirname, '..')
+const sign = createSigner({ key: SECRET, expiresIn: 3_600_000 })
+
+interface Figures { rps: number, p50: number, p99: number, non2xx: number, rssMb?: number }
+type Results = Record<string, Figures>
+
+const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)] as T
+
+async function freePort (): Promise<number> {
+  return await new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number }
+      probe.close(() => { resolve(port) })
+    })
+  })
+}
+
+async function waitFor (url: string, child: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + 60_000
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`exited early:\n${output()}`)
+    try { if ((await fetch(url)).ok) return } catch {}
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error(`${url} did not answer:\n${output()}`)
+}
+
+async function start (command: string[], env: Record<string, string>, readyPath: string): Promise<{ child: ChildProcess, base: string, stop: () => Promise<void> }> {
+  const port = await freePort()
+  const child = spawn(process.execPath, command, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', PORT: String(port), ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  child.stdout?.on('data', (c: Buffer) => { output += c.toString() })
+  child.stderr?.on('data', (c: Buffer) => { output += c.toString() })
+  const base = `http://127.0.0.1:${port}`
+  await waitFor(base + readyPath, child, () => output)
+  return {
+    child,
+    base,
+    stop: async () => {
+      if (child.exitCode !== null) return
+      await new Promise<void>((resolve) => { child.once('exit', () => { resolve() }); child.kill('SIGTERM') })
+    }
+  }
+}
+
+function rssMb (pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return match === null ? 0 : Number(match[1]) / 1024
+}
+
+type Request = { method: 'GET' | 'POST' | 'PATCH', path: string, headers: Record<string, string>, body?: string }
+
+const WARMUP = smoke ? 1 : 3
+
+async function load (base: string, next: () => Request, pid?: number): Promise<Figures> {
+  // Unmeasured first: JIT, connection pools and caches warm up before the clock starts.
+  await autocannon({ url: base, connections: CONNECTIONS, duration: WARMUP, requests: [{ setupRequest: (request) => ({ ...request, ...next() }) }] })
+  let peak = 0
+  const sampler = pid === undefined ? undefined : setInterval(() => { peak = Math.max(peak, rssMb(pid)) }, 250)
+  const result = await autocannon({
+    url: base,
+    connections: CONNECTIONS,
+    duration: DURATION,
+    requests: [{ setupRequest: (request) => ({ ...request, ...next() }) }]
+  })
+  if (sampler !== undefined) clearInterval(sampler)
+  return {
+    rps: Math.round(result.requests.average),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx + result.errors + result.timeouts,
+    ...(pid === undefined ? {} : { rssMb: Math.round(peak) })
+  }
+}
+
+interface Fixture { tokens: Map<string, string>, taskIds: Map<string, string[]>, deepCursors: Map<string, string> }
+
+async function prepareDatabase (adminUrl: string, size: BenchSize): Promise<string> {
+  const admin = createDatabase({ url: adminUrl, poolMax: 1 })
+  const name = `todo_bench_${size}`
+  try {
+    await sql`DROP DATABASE IF EXISTS ${sql.id(name)} WITH (FORCE)`.execute(admin)
+    await sql`CREATE DATABASE ${sql.id(name)}`.execute(admin)
+  } finally {
+    await admin.destroy()
+  }
+  const parsed = new URL(adminUrl)
+  parsed.pathname = '/' + name
+  const url = parsed.toString()
+  const db = createDatabase({ url, poolMax: 2 })
+  try {
+    await migrateToLatest(db)
+    const started = Date.now()
+    const count = await seed(db, size)
+    process.stdout.write(`# seeded ${count.toLocaleString('en')} tasks (${size}) in ${((Date.now() - started) / 1000).toFixed(1)} s\n`)
+  } finally {
+    await db.destroy()
+  }
+  return url
+}
+
+async function fixture (url: string, base: string): Promise<Fixture> {
+  const db = createDatabase({ url, poolMax: 2 })
+  const users = Array.from({ length: ACTIVE_USERS }, (_, i) => benchUser(i + 1))
+  const tokens = new Map(users.map((user) => [user, sign({ sub: user })]))
+  const taskIds = new Map<string, string[]>()
+  try {
+    const { rows } = await sql<{ user_id: string, ids: string[] }>`
+      SELECT user_id, (array_agg(id))[1:20] AS ids FROM tasks WHERE user_id = ANY(${users}) GROUP BY user_id
+    `.execute(db)
+    for (const row of rows) taskIds.set(row.user_id, row.ids)
+  } finally {
+    await db.destroy()
+  }
+  // list-deep: for 20 users, follow cursors one task a page, 100 pages in, as a client would.
+  const deepCursors = new Map<string, string>()
+  for (const user of users.slice(0, 20)) {
+    let cursor = ''
+    for (let page = 0; page < 100; page++) {
+      const response = await fetch(`${base}/api/me/tasks?limit=1${cursor === '' ? '' : `&cursor=${encodeURIComponent(cursor)}`}`, { headers: { authorization: `Bearer ${tokens.get(user) as string}` } })
+      cursor = ((await response.json()) as { next_cursor: string }).next_cursor
+    }
+    deepCursors.set(user, cursor)
+  }
+  return { tokens, taskIds, deepCursors }
+}
+
+function scenarios (f: Fixture): Record<string, () => Request> {
+  const users = [...f.tokens.keys()]
+  const deepUsers = [...f.deepCursors.keys()]
+  const auth = (user: string): Record<string, string> => ({ authorization: `Bearer ${f.tokens.get(user) as string}` })
+  const json = { 'content-type': 'application/json' }
+  const anyTask = (user: string): string => pick(f.taskIds.get(user) ?? [])
+  const s: Record<string, () => Request> = {
+    list: () => ({ method: 'GET', path: '/api/me/tasks', headers: auth(pick(users)) }),
+    'list-deep': () => { const user = pick(deepUsers); return { method: 'GET', path: `/api/me/tasks?limit=50&cursor=${encodeURIComponent(f.deepCursors.get(user) as string)}`, headers: auth(user) } },
+    get: () => { const user = pick(users); return { method: 'GET', path: `/api/me/tasks/${anyTask(user)}`, headers: auth(user) } },
+    create: () => ({ method: 'POST', path: '/api/me/tasks', headers: { ...auth(pick(users)), ...json }, body: JSON.stringify({ title: `Bench ${pick(SEARCH_WORDS)}`, tags: ['bench'], priority: 'high' }) }),
+    update: () => { const user = pick(users); return { method: 'PATCH', path: `/api/me/tasks/${anyTask(user)}`, headers: { ...auth(user), ...json }, body: JSON.stringify({ title: `Renamed ${Math.random()}` }) } },
+    complete: () => { const user = pick(users); return { method: 'PATCH', path: `/api/me/tasks/${anyTask(user)}/complete`, headers: auth(user) } },
+    search: () => ({ method: 'GET', path: `/api/me/tasks?q=${pick(SEARCH_WORDS)}&status=pending`, headers: auth(pick(users)) })
+  }
+  const reads = [s.list, s.get, s.search] as Array<() => Request>
+  const writes = [s.create, s.update, s.complete] as Array<() => Request>
+  s.mixed = () => (Math.random() < 0.7 ? pick(reads) : pick(writes))()
+  return s
+}
+
+async function runSize (adminUrl: string, size: BenchSize): Promise<Results> {
+  const url = await prepareDatabase(adminUrl, size)
+  const serviceEnv = { DATABASE_URL: url, JWT_SECRET: SECRET, NODE_ENV: 'production', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '0', MIGRATE_ON_START: 'false' }
+  const results: Results = {}
+  const service = await start(['dist/src/server.js'], serviceEnv, '/ready')
+  try {
+    const f = await fixture(url, service.base)
+    const s = scenarios(f)
+    for (const name of ['list', 'list-deep', 'get', 'create', 'update', 'complete', 'search', 'mixed']) {
+      results[name] = await load(service.base, s[name] as () => Request, service.child.pid)
+      process.stdout.write(`# ${size} ${name}: ${results[name]?.rps ?? 0} req/s\n`)
+    }
+    await service.stop()
+
+    const floor = await start(['--import', 'tsx', 'scripts/bench/floor-server.ts'], { DATABASE_URL: url }, '/floor/tasks')
+    try {
+      const users = [...f.tokens.keys()]
+      results['floor-list'] = await load(floor.base, () => ({ method: 'GET', path: '/floor/tasks', headers: { 'x-user': pick(users) } }))
+      results['floor-get'] = await load(floor.base, () => { const user = pick(users); return { method: 'GET', path: `/floor/tasks/${pick(f.taskIds.get(user) ?? [])}`, headers: { 'x-user': user } } })
+    } finally {
+      await floor.stop()
+    }
+
+    const cluster = await start(['dist/src/server.js'], { ...serviceEnv, WEB_CONCURRENCY: '2' }, '/ready')
+    try {
+      results['mixed-2-workers'] = await load(cluster.base, scenarios(f).mixed as () => Request)
+    } finally {
+      await cluster.stop()
+    }
+  } finally {
+    await service.stop()
+  }
+  return results
+}
+
+function table (size: string, results: Results): string {
+  const lines = [`\n${size} data set, ${DURATION} s a scenario, ${CONNECTIONS} connections`, 'scenario           req/s     p50 ms   p99 ms   non-2xx   RSS MB']
+  for (const [name, r] of Object.entries(results)) {
+    lines.push(`${name.padEnd(18)} ${String(r.rps).padStart(6)} ${String(r.p50).padStart(10)} ${String(r.p99).padStart(8)} ${String(r.non2xx).padStart(9)} ${r.rssMb === undefined ? '' : String(r.rssMb).padStart(8)}`)
+  }
+  return lines.join('\n')
+}
+
+async function main (): Promise<number> {
+  const size = values.size as BenchSize
+  if (size !== 'small' && size !== 'large') throw new Error('--size is small or large')
+  process.stdout.write('# building the service\n')
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' })
+  let embedded: EmbeddedDatabase | undefined
+  let adminUrl = process.env.BENCH_DATABASE_URL
+  if (adminUrl === undefined || adminUrl === '') {
+    embedded = await startEmbeddedPostgres({ dataDir: path.join(ROOT, '.data/bench-pg'), port: Number(process.env.BENCH_EMBEDDED_PG_PORT ?? 54359) })
+    adminUrl = embedded.url
+  }
+  try {
+    const runs: Record<string, Results> = { small: await runSize(adminUrl, 'small') }
+    if (size === 'large') runs.large = await runSize(adminUrl, 'large')
+    for (const [name, results] of Object.entries(runs)) process.stdout.write(table(name, results) + '\n')
+
+    const checks: Array<[string, boolean]> = []
+    const small = runs.small as Results
+    const ratio = (a: string, b: string, r: Results = small): number => Number(((r[a]?.rps ?? 0) / (r[b]?.rps ?? 1)).toFixed(2))
+    const floorList = ratio('list', 'floor-list')
+    const floorGet = ratio('get', 'floor-get')
+    checks.push([`list / floor = ${floorList} (target ≥ 0.75)`, floorList >= 0.75], [`get / floor = ${floorGet} (target ≥ 0.75)`, floorGet >= 0.75])
+    const peak = Math.max(...Object.values(small).map((r) => r.rssMb ?? 0))
+    checks.push([`peak RSS ${peak} MB (target < 200)`, peak < 200])
+    const summary: Record<string, unknown> = { duration: DURATION, connections: CONNECTIONS, floorRatio: { list: floorList, get: floorGet }, peakRssMb: peak, runs }
+    if (runs.large !== undefined) {
+      const large = runs.large
+      for (const name of ['list', 'list-deep', 'search']) {
+        const growth = Number(((large[name]?.p50 ?? 0) / Math.max(small[name]?.p50 ?? 1, 1)).toFixed(2))
+        checks.push([`${name} p50 large / small = ${growth} (target ≤ 1.5)`, growth <= 1.5])
+      }
+      const deep = Number(((large['list-deep']?.p50 ?? 0) / Math.max(large.list?.p50 ?? 1, 1)).toFixed(2))
+      checks.push([`large list-deep p50 / list p50 = ${deep} (target ≤ 1.3)`, deep <= 1.3])
+    }
+    process.stdout.write('\n' + checks.map(([label, ok]) => `${smoke ? 'INFO' : ok ? 'PASS' : 'MISS'} ${label}`).join('\n') + '\n')
+    process.stdout.write(`BENCH_JSON ${JSON.stringify(summary)}\n`)
+    return smoke || checks.every(([, ok]) => ok) ? 0 : 1
+  } finally {
+    await embedded?.stop()
+  }
+}
+
+main().then((code) => { process.exit(code) }, (error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`)
+  process.exit(1)
+})
