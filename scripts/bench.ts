@@ -82,7 +82,7 @@ type Request = { method: 'GET' | 'POST' | 'PATCH', path: string, headers: Record
 
 const WARMUP = smoke ? 1 : 3
 
-async function load (base: string, next: () => Request, pid?: number): Promise<Figures> {
+async function load (base: string, next: () => Request, seconds: number, pid?: number): Promise<Figures> {
   // Unmeasured first: JIT, connection pools and caches warm up before the clock starts.
   await autocannon({ url: base, connections: CONNECTIONS, duration: WARMUP, requests: [{ setupRequest: (request) => ({ ...request, ...next() }) }] })
   let peak = 0
@@ -90,7 +90,7 @@ async function load (base: string, next: () => Request, pid?: number): Promise<F
   const result = await autocannon({
     url: base,
     connections: CONNECTIONS,
-    duration: DURATION,
+    duration: seconds,
     requests: [{ setupRequest: (request) => ({ ...request, ...next() }) }]
   })
   if (sampler !== undefined) clearInterval(sampler)
@@ -176,37 +176,62 @@ function scenarios (f: Fixture): Record<string, () => Request> {
   return s
 }
 
+/** The service's start command (package.json "start"), so the bench runs it with the same node flags. */
+function serviceCommand (): string[] {
+  const start = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
+  const [node, ...args] = start.split(/\s+/)
+  if (node !== 'node') throw new Error(`package.json start must run node, not: ${start}`)
+  return args
+}
+
+function mean (runs: Figures[]): Figures {
+  const avg = (pick: (f: Figures) => number): number => Math.round(runs.reduce((sum, f) => sum + pick(f), 0) / runs.length)
+  const rss = runs.map((f) => f.rssMb).filter((v): v is number => v !== undefined)
+  return { rps: avg((f) => f.rps), p50: avg((f) => f.p50), p99: avg((f) => f.p99), non2xx: runs.reduce((sum, f) => sum + f.non2xx, 0), ...(rss.length === 0 ? {} : { rssMb: Math.max(...rss) }) }
+}
+
 async function runSize (adminUrl: string, size: BenchSize): Promise<Results> {
   const url = await prepareDatabase(adminUrl, size)
   const serviceEnv = { DATABASE_URL: url, JWT_SECRET: SECRET, NODE_ENV: 'production', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '0', MIGRATE_ON_START: 'false' }
   const results: Results = {}
-  const service = await start(['dist/src/server.js'], serviceEnv, '/ready')
+  const service = await start(serviceCommand(), serviceEnv, '/ready')
+  const floor = await start(['--import', 'tsx', 'scripts/bench/floor-server.ts'], { DATABASE_URL: url }, '/floor/tasks')
   try {
     const f = await fixture(url, service.base)
     const s = scenarios(f)
+    const users = [...f.tokens.keys()]
+    const floorScenarios: Record<string, () => Request> = {
+      list: () => ({ method: 'GET', path: '/floor/tasks', headers: { 'x-user': pick(users) } }),
+      get: () => { const user = pick(users); return { method: 'GET', path: `/floor/tasks/${pick(f.taskIds.get(user) ?? [])}`, headers: { 'x-user': user } } }
+    }
     for (const name of ['list', 'list-deep', 'get', 'create', 'update', 'complete', 'search', 'mixed']) {
-      results[name] = await load(service.base, s[name] as () => Request, service.child.pid)
+      const floorNext = floorScenarios[name]
+      if (floorNext === undefined) {
+        results[name] = await load(service.base, s[name] as () => Request, DURATION, service.child.pid)
+      } else {
+        // Service and floor alternate in three rounds, so drift in the machine's load hits both alike.
+        const ours: Figures[] = []
+        const theirs: Figures[] = []
+        const round = Math.max(2, Math.round(DURATION / 3))
+        for (let i = 0; i < 3; i++) {
+          ours.push(await load(service.base, s[name] as () => Request, round, service.child.pid))
+          theirs.push(await load(floor.base, floorNext, round))
+        }
+        results[name] = mean(ours)
+        results[`floor-${name}`] = mean(theirs)
+      }
       process.stdout.write(`# ${size} ${name}: ${results[name]?.rps ?? 0} req/s\n`)
     }
-    await service.stop()
-
-    const floor = await start(['--import', 'tsx', 'scripts/bench/floor-server.ts'], { DATABASE_URL: url }, '/floor/tasks')
-    try {
-      const users = [...f.tokens.keys()]
-      results['floor-list'] = await load(floor.base, () => ({ method: 'GET', path: '/floor/tasks', headers: { 'x-user': pick(users) } }))
-      results['floor-get'] = await load(floor.base, () => { const user = pick(users); return { method: 'GET', path: `/floor/tasks/${pick(f.taskIds.get(user) ?? [])}`, headers: { 'x-user': user } } })
-    } finally {
-      await floor.stop()
-    }
-
-    const cluster = await start(['dist/src/server.js'], { ...serviceEnv, WEB_CONCURRENCY: '2' }, '/ready')
-    try {
-      results['mixed-2-workers'] = await load(cluster.base, scenarios(f).mixed as () => Request)
-    } finally {
-      await cluster.stop()
-    }
   } finally {
+    await floor.stop()
     await service.stop()
+  }
+  const cluster = await start(serviceCommand(), { ...serviceEnv, WEB_CONCURRENCY: '2' }, '/ready')
+  try {
+    const f = await fixture(url, cluster.base)
+    results['mixed-2-workers'] = await load(cluster.base, scenarios(f).mixed as () => Request, DURATION)
+  } finally {
+    await cluster.stop()
   }
   return results
 }
