@@ -26,6 +26,6 @@ app.get<{ Params: { id: string } }>('/floor/tasks/:id', async (request, reply) =
 
 const address = await app.listen({ host: '127.0.0.1', port: Number(process.env.PORT ?? 0) })
 process.stdout.write(`floor listening at ${address}\n`)
-const stop = (): void => { void app.close().then(async () => { await pool.end(); process.exit(0) }) }
+const stop = (): void => { app.close().then(async () => { await pool.end(); process.exit(0) }, () => { process.exit(1) }) }
 process.on('SIGTERM', stop)
 process.on('SIGINT', stop)
