@@ -13,7 +13,10 @@ import bodyParsers from './plugins/body-parsers.js'
 import contractRoutes from './plugins/contract-routes.js'
 import database from './plugins/database.js'
 import docs, { CONTRACT_ROUTES, DOCS_PREFIX } from './plugins/docs.js'
+import overload from './plugins/overload.js'
 import problems from './plugins/problems.js'
+import security from './plugins/security.js'
+import { serializeRequest } from './plugins/request-log.js'
 import rateLimit from './plugins/rate-limit.js'
 import requestId, { genRequestId } from './plugins/request-id.js'
 import { handlers } from './routes/index.js'
@@ -26,21 +29,25 @@ export interface AppDependencies {
   db?: Kysely<Database>
   /** Overrides the verifier built from config.jwt (the JWKS key resolver lives here in tests). */
   verifyToken?: TokenVerifier
-  /** pino options or false; default: JSON logs at config.log.level. */
+  /** false, or pino options merged over the defaults (JSON logs at config.log.level, credentials redacted). */
   logger?: boolean | object
 }
 
 export async function buildApp (config: Readonly<Config>, deps: AppDependencies = {}): Promise<FastifyInstance> {
+  const loggerOptions = {
+    level: config.log.level,
+    // Never log credentials: the Authorization header is redacted wherever it appears.
+    redact: ['req.headers.authorization', 'req.headers.cookie'],
+    serializers: { req: serializeRequest }
+  }
   const app = Fastify({
-    logger: deps.logger ?? {
-      level: config.log.level,
-      // Never log credentials: the Authorization header is redacted wherever it appears.
-      redact: ['req.headers.authorization', 'req.headers.cookie']
-    },
+    logger: deps.logger === false ? false : { ...loggerOptions, ...(typeof deps.logger === 'object' ? deps.logger : {}) },
     genReqId: genRequestId,
     requestIdHeader: false,
     logController: new LogController({ requestIdLogLabel: 'request_id' }),
     bodyLimit: BODY_LIMIT_BYTES,
+    // Slow clients (slowloris) cannot hold a connection forever.
+    requestTimeout: config.server.requestTimeoutMs,
     trustProxy: config.server.trustProxy,
     // The contract's schemas are JSON Schema 2020-12; see contract/validators.ts.
     schemaErrorFormatter: (errors, dataVar) => Object.assign(new Error(`${dataVar} does not match the contract`), { validation: errors, validationContext: dataVar }),
@@ -51,7 +58,9 @@ export async function buildApp (config: Readonly<Config>, deps: AppDependencies 
   await app.register(requestId)
   await app.register(problems)
   await app.register(bodyParsers)
-  await app.register(database, { url: config.database.url, poolMax: config.database.poolMax, db: deps.db })
+  await app.register(security)
+  await app.register(database, { url: config.database.url, poolMax: config.database.poolMax, statementTimeoutMs: config.database.statementTimeoutMs, db: deps.db })
+  await app.register(overload, { maxEventLoopDelayMs: config.server.eventLoopDelayLimitMs })
   await app.register(auth, { verifyToken: deps.verifyToken ?? createTokenVerifier(config.jwt) })
   await app.register(rateLimit, { perMinute: config.rateLimit.perMinute })
   await app.register(contractRoutes, { handlers, infrastructurePrefixes: [DOCS_PREFIX, ...CONTRACT_ROUTES] })

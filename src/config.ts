@@ -15,10 +15,14 @@ const schema = {
     HOST: { type: 'string', minLength: 1, default: '127.0.0.1', description: 'Interface to listen on (`0.0.0.0` in a container).' },
     PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 3000, description: 'TCP port to listen on (`0` picks a free one).' },
     WEB_CONCURRENCY: { type: 'integer', minimum: 1, maximum: 64, default: 1, description: 'Worker processes sharing the port (node:cluster); 1 serves in the main process.' },
+    SHUTDOWN_GRACE_MS: { type: 'integer', minimum: 0, maximum: 600000, default: 10000, description: 'On SIGTERM/SIGINT, how long in-flight requests may take before the process exits anyway.' },
+    REQUEST_TIMEOUT_MS: { type: 'integer', minimum: 0, maximum: 600000, default: 30000, description: 'Longest time a client may take to send a whole request (0: no limit).' },
+    EVENT_LOOP_DELAY_LIMIT_MS: { type: 'integer', minimum: 0, maximum: 60000, default: 1000, description: 'Event-loop delay above which /api answers 503 instead of queueing (0: off).' },
     LOG_LEVEL: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', description: 'pino log level.' },
     TRUST_PROXY: { type: 'boolean', default: false, description: 'Trust `X-Forwarded-*` headers from a reverse proxy.' },
     DATABASE_URL: { type: 'string', pattern: '^postgres(ql)?://', description: 'PostgreSQL connection string. Unset: an embedded PostgreSQL is started in `DATA_DIR`.' },
     DATABASE_POOL_MAX: { type: 'integer', minimum: 1, maximum: 1000, default: 10, description: 'Connections in the pg pool of each process.' },
+    DATABASE_STATEMENT_TIMEOUT_MS: { type: 'integer', minimum: 0, maximum: 600000, default: 10000, description: 'PostgreSQL statement_timeout of the service\'s connections (0: none).' },
     DATA_DIR: { type: 'string', minLength: 1, default: '.data', description: 'Folder of the embedded PostgreSQL and the local JWT secret (local use only).' },
     EMBEDDED_PG_PORT: { type: 'integer', minimum: 1, maximum: 65535, default: 54329, description: 'Port of the embedded PostgreSQL (loopback only).' },
     MIGRATE_ON_START: { type: 'boolean', default: true, description: 'Apply pending migrations at start.' },
@@ -48,12 +52,13 @@ export type JwtKeySource =
 
 export interface Config {
   env: 'development' | 'production' | 'test'
-  server: { host: string, port: number, trustProxy: boolean, workers: number }
+  server: { host: string, port: number, trustProxy: boolean, workers: number, shutdownGraceMs: number, requestTimeoutMs: number, eventLoopDelayLimitMs: number }
   log: { level: string }
   database: {
     /** undefined: start the embedded PostgreSQL. */
     url: string | undefined
     poolMax: number
+    statementTimeoutMs: number
     migrateOnStart: boolean
   }
   embedded: { dataDir: string, port: number }
@@ -81,6 +86,10 @@ interface RawEnv {
   HOST: string
   PORT: number
   WEB_CONCURRENCY: number
+  SHUTDOWN_GRACE_MS: number
+  REQUEST_TIMEOUT_MS: number
+  EVENT_LOOP_DELAY_LIMIT_MS: number
+  DATABASE_STATEMENT_TIMEOUT_MS: number
   LOG_LEVEL: string
   TRUST_PROXY: boolean
   DATABASE_URL?: string
@@ -159,9 +168,17 @@ export function loadConfig (env: Record<string, string | undefined>): Readonly<C
 
   const config: Config = {
     env: raw.NODE_ENV,
-    server: { host: raw.HOST, port: raw.PORT, trustProxy: raw.TRUST_PROXY, workers: raw.WEB_CONCURRENCY },
+    server: {
+      host: raw.HOST,
+      port: raw.PORT,
+      trustProxy: raw.TRUST_PROXY,
+      workers: raw.WEB_CONCURRENCY,
+      shutdownGraceMs: raw.SHUTDOWN_GRACE_MS,
+      requestTimeoutMs: raw.REQUEST_TIMEOUT_MS,
+      eventLoopDelayLimitMs: raw.EVENT_LOOP_DELAY_LIMIT_MS
+    },
     log: { level: raw.LOG_LEVEL },
-    database: { url: raw.DATABASE_URL, poolMax: raw.DATABASE_POOL_MAX, migrateOnStart: raw.MIGRATE_ON_START },
+    database: { url: raw.DATABASE_URL, poolMax: raw.DATABASE_POOL_MAX, statementTimeoutMs: raw.DATABASE_STATEMENT_TIMEOUT_MS, migrateOnStart: raw.MIGRATE_ON_START },
     embedded: { dataDir: isAbsolute(raw.DATA_DIR) ? raw.DATA_DIR : resolve(raw.DATA_DIR), port: raw.EMBEDDED_PG_PORT },
     jwt: {
       key,

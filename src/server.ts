@@ -15,8 +15,6 @@ import { type EmbeddedDatabase, startEmbeddedPostgres } from './database/embedde
 import { ensureEmbeddedDatabase } from './database/embedded-database.js'
 import { migrateToLatest } from './database/migrate.js'
 
-const GRACE_MS = 10_000
-
 function fail (message: string): never {
   process.stderr.write(message + '\n')
   process.exit(1)
@@ -56,7 +54,7 @@ async function prepare (config: Readonly<Config>): Promise<{ config: Readonly<Co
 /** Serves in this process until a signal; then closes the app and (if any) the embedded database. */
 async function serve (config: Readonly<Config>, embedded?: EmbeddedDatabase): Promise<void> {
   const app = await buildApp(config)
-  closeWithGrace({ delay: GRACE_MS }, async ({ signal, err }) => {
+  closeWithGrace({ delay: config.server.shutdownGraceMs }, async ({ signal, err }) => {
     if (err !== undefined) app.log.error({ err }, 'closing after an error')
     else app.log.info({ signal }, 'closing')
     await app.close()
@@ -67,7 +65,7 @@ async function serve (config: Readonly<Config>, embedded?: EmbeddedDatabase): Pr
 }
 
 /** Forks the workers (replacing any that dies), and on a signal stops them before the database. */
-function supervise (workers: number, env: Record<string, string>, embedded: EmbeddedDatabase | undefined): void {
+function supervise (workers: number, graceMs: number, env: Record<string, string>, embedded: EmbeddedDatabase | undefined): void {
   let closing = false
   const fork = (): void => { cluster.fork(env) }
   cluster.on('exit', (worker, code, signal) => {
@@ -76,7 +74,7 @@ function supervise (workers: number, env: Record<string, string>, embedded: Embe
     fork()
   })
   for (let i = 0; i < workers; i++) fork()
-  closeWithGrace({ delay: GRACE_MS + 2_000 }, async () => {
+  closeWithGrace({ delay: graceMs + 2_000 }, async () => {
     closing = true
     await Promise.all(Object.values(cluster.workers ?? {}).map(async (worker) => {
       if (worker === undefined || worker.isDead()) return
@@ -105,7 +103,7 @@ async function main (): Promise<void> {
   }
   // Workers get what the primary resolved: the database URL and the JWT secret, if local.
   const key = prepared.config.jwt.key
-  supervise(config.server.workers, {
+  supervise(config.server.workers, config.server.shutdownGraceMs, {
     DATABASE_URL: prepared.url,
     MIGRATE_ON_START: 'false',
     ...(key.kind === 'secret' && config.jwt.key.kind === 'local' ? { JWT_SECRET: key.secret } : {})

@@ -10,11 +10,13 @@ import type { Database } from './types.js'
 export interface DatabaseOptions {
   url: string
   poolMax: number
+  /** PostgreSQL statement_timeout for every statement of these connections (0 or undefined: none). */
+  statementTimeoutMs?: number
   /** Called when an idle client fails (the server went away); without a listener pg would crash the process. */
   onPoolError?: (error: Error) => void
 }
 
-export function createDatabase ({ url, poolMax, onPoolError }: DatabaseOptions): Kysely<Database> {
+export function createDatabase ({ url, poolMax, statementTimeoutMs, onPoolError }: DatabaseOptions): Kysely<Database> {
   const pool = new pg.Pool({
     connectionString: url,
     max: poolMax,
@@ -23,6 +25,7 @@ export function createDatabase ({ url, poolMax, onPoolError }: DatabaseOptions):
     application_name: 'todo-contract',
     // Timestamps arrive as RFC 3339 strings (type-parsers.ts); UTC keeps them on the fast path.
     options: '-c TimeZone=UTC',
+    ...(statementTimeoutMs === undefined || statementTimeoutMs === 0 ? {} : { statement_timeout: statementTimeoutMs }),
     types: typeParsers
   })
   pool.on('error', onPoolError ?? (() => {}))

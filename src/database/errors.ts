@@ -6,8 +6,9 @@
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN'])
 
 // SQLSTATE classes 08 (connection exception) and 57P0x (operator intervention: shutdown,
-// crash, cannot connect now), and 53300 (too many connections).
-const UNAVAILABLE_SQLSTATE = /^(08...|57P0[1-4]|53300)$/
+// crash, cannot connect now), 53300 (too many connections) and 57014 (statement_timeout
+// cancelled the statement: the database is overloaded).
+const UNAVAILABLE_SQLSTATE = /^(08...|57P0[1-4]|53300|57014)$/
 
 export function isDatabaseUnavailable (error: unknown): boolean {
   if (error === null || typeof error !== 'object') return false

@@ -17,6 +17,7 @@ declare module 'fastify' {
 export interface DatabasePluginOptions {
   url: string | undefined
   poolMax: number
+  statementTimeoutMs?: number
   db?: Kysely<Database> | undefined
 }
 
@@ -27,6 +28,7 @@ const database: FastifyPluginAsync<DatabasePluginOptions> = async (app, options)
     db = createDatabase({
       url: options.url,
       poolMax: options.poolMax,
+      statementTimeoutMs: options.statementTimeoutMs,
       onPoolError: (error) => { app.log.warn({ err: error }, 'idle database connection failed') }
     })
     const owned = db

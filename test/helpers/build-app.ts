@@ -25,11 +25,13 @@ export function testConfig (env: Record<string, string> = {}): Readonly<Config> 
 export interface TestAppOptions extends Omit<AppDependencies, 'db'> {
   env?: Record<string, string>
   db?: Kysely<Database>
+  /** Let the app open its own pool on env.DATABASE_URL (pool settings under test). */
+  ownPool?: boolean
 }
 
 export async function buildTestApp (t: Test, options: TestAppOptions = {}): Promise<FastifyInstance> {
-  const { env, db, ...deps } = options
-  const app = await buildApp(testConfig(env), { logger: false, ...deps, db: db ?? sharedDb(t) })
+  const { env, db, ownPool = false, ...deps } = options
+  const app = await buildApp(testConfig(env), { logger: false, ...deps, ...(ownPool ? {} : { db: db ?? sharedDb(t) }) })
   t.teardown(async () => { await app.close() })
   await app.ready()
   return app
