@@ -20,9 +20,9 @@ t.test('a crash during a burst of writes', async (t) => {
   const seedTask = await seed.json() as { id: string, version: number }
   acknowledged.set(seedTask.id, { title: 'seed', version: 1 })
 
-  let killed = false
+  const crash = { done: false }
   const worker = async (n: number): Promise<void> => {
-    for (let i = 0; !killed; i++) {
+    for (let i = 0; !crash.done; i++) {
       try {
         if (i % 3 === 2) {
           const response = await fetch(`${server.baseUrl}/api/me/tasks/${seedTask.id}`, { method: 'PATCH', headers, body: JSON.stringify({ title: `update ${n}-${i}` }) })
@@ -46,7 +46,7 @@ t.test('a crash during a burst of writes', async (t) => {
   }
   const workers = Array.from({ length: 8 }, async (_, n) => { await worker(n) })
   await new Promise((resolve) => setTimeout(resolve, 1_500))
-  killed = true
+  crash.done = true
   server.child.kill('SIGKILL')
   await Promise.all(workers)
   t.ok(acknowledged.size > 20, `${acknowledged.size} writes were acknowledged before the crash`)
