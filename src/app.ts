@@ -14,7 +14,8 @@ import contractRoutes from './plugins/contract-routes.js'
 import database from './plugins/database.js'
 import docs, { CONTRACT_ROUTES, DOCS_PREFIX } from './plugins/docs.js'
 import overload from './plugins/overload.js'
-import problems from './plugins/problems.js'
+import problems, { sendProblem } from './plugins/problems.js'
+import { ApiProblem } from './errors.js'
 import security from './plugins/security.js'
 import { serializeRequest } from './plugins/request-log.js'
 import rateLimit from './plugins/rate-limit.js'
@@ -51,7 +52,16 @@ export async function buildApp (config: Readonly<Config>, deps: AppDependencies 
     trustProxy: config.server.trustProxy,
     // The contract's schemas are JSON Schema 2020-12; see contract/validators.ts.
     schemaErrorFormatter: (errors, dataVar) => Object.assign(new Error(`${dataVar} does not match the contract`), { validation: errors, validationContext: dataVar }),
-    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 500 }
+    // A user id of 255 characters can be 3 KiB once percent-encoded: the schema, not the
+    // router, bounds parameters, so the contract's 400 answers overlong ones.
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 4096 },
+    // Malformed URLs (bad percent-encoding) and overlong parameters never reach the error
+    // handler: Fastify answers them before routing (and before any hook: hence the request id
+    // set here), so they are turned into problems here.
+    frameworkErrors: (error, request, reply) => {
+      reply.header('x-request-id', request.id)
+      sendProblem(request, reply, new ApiProblem('validation-failed', 'The URL is not valid.', { errors: [{ parameter: 'path', detail: error.message }] }))
+    }
   })
   app.setValidatorCompiler(createValidatorCompiler())
 
@@ -62,7 +72,7 @@ export async function buildApp (config: Readonly<Config>, deps: AppDependencies 
   await app.register(database, { url: config.database.url, poolMax: config.database.poolMax, statementTimeoutMs: config.database.statementTimeoutMs, db: deps.db })
   await app.register(overload, { maxEventLoopDelayMs: config.server.eventLoopDelayLimitMs })
   await app.register(auth, { verifyToken: deps.verifyToken ?? createTokenVerifier(config.jwt) })
-  await app.register(rateLimit, { perMinute: config.rateLimit.perMinute })
+  await app.register(rateLimit, { perMinute: config.rateLimit.perMinute, redisUrl: config.rateLimit.redisUrl })
   await app.register(contractRoutes, { handlers, infrastructurePrefixes: [DOCS_PREFIX, ...CONTRACT_ROUTES] })
   await app.register(docs)
   return app

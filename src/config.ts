@@ -33,6 +33,7 @@ const schema = {
     JWT_AUDIENCE: { type: 'string', minLength: 1, description: 'Required `aud` claim, when set (comma list: any of them).' },
     JWT_ALGORITHMS: { type: 'string', pattern: '^[A-Za-z0-9]+(,[A-Za-z0-9]+)*$', description: 'Allowed algorithms (comma list); default: those of the key type. `none` is never accepted.' },
     JWT_CLOCK_TOLERANCE_S: { type: 'integer', minimum: 0, maximum: 300, default: 30, description: 'Clock skew allowed on `exp`, `nbf` and `iat`, in seconds.' },
+    RATE_LIMIT_REDIS_URL: { type: 'string', pattern: '^rediss?://', description: 'Redis for the rate-limit counters, shared by every process; unset: counters in each process.' },
     RATE_LIMIT_PER_MINUTE: { type: 'integer', minimum: 0, default: 1200, description: 'Requests per user per minute; `0` turns rate limiting off.' }
   }
 } as const
@@ -69,7 +70,7 @@ export interface Config {
     audience: string[] | undefined
     clockToleranceSeconds: number
   }
-  rateLimit: { perMinute: number }
+  rateLimit: { perMinute: number, redisUrl: string | undefined }
 }
 
 export class ConfigError extends Error {
@@ -105,6 +106,7 @@ interface RawEnv {
   JWT_ALGORITHMS?: string
   JWT_CLOCK_TOLERANCE_S: number
   RATE_LIMIT_PER_MINUTE: number
+  RATE_LIMIT_REDIS_URL?: string
 }
 
 function validateEnv (env: Record<string, string | undefined>): RawEnv {
@@ -187,7 +189,7 @@ export function loadConfig (env: Record<string, string | undefined>): Readonly<C
       audience: raw.JWT_AUDIENCE?.split(',').map((a) => a.trim()).filter((a) => a !== ''),
       clockToleranceSeconds: raw.JWT_CLOCK_TOLERANCE_S
     },
-    rateLimit: { perMinute: raw.RATE_LIMIT_PER_MINUTE }
+    rateLimit: { perMinute: raw.RATE_LIMIT_PER_MINUTE, redisUrl: raw.RATE_LIMIT_REDIS_URL }
   }
   return deepFreeze(config)
 }

@@ -3,20 +3,33 @@
  * 0 = off). Its `onRequest` hook runs after the auth hook, so the key is the caller's user
  * id (the client address only for requests that reach it without a user). Over the limit:
  * 429 rate-limited with Retry-After and the RateLimit-* headers of the IETF draft.
- * The counters live in this process's memory.
+ * The counters live in this process's memory, or with RATE_LIMIT_REDIS_URL in Redis, shared by
+ * every process; an unreachable Redis lets requests through (skipOnError) rather than failing
+ * the API with it.
  */
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
+import { Redis } from 'ioredis'
 import { ApiProblem } from '../errors.js'
 
 export interface RateLimitOptions {
   perMinute: number
+  redisUrl?: string | undefined
 }
 
-const rateLimiting: FastifyPluginAsync<RateLimitOptions> = async (app, { perMinute }) => {
+const rateLimiting: FastifyPluginAsync<RateLimitOptions> = async (app, { perMinute, redisUrl }) => {
   if (perMinute === 0) return
+  let redis: Redis | undefined
+  if (redisUrl !== undefined) {
+    // No offline queue and one retry: a request never waits long on an unreachable Redis.
+    redis = new Redis(redisUrl, { connectTimeout: 2_000, maxRetriesPerRequest: 1, enableOfflineQueue: false })
+    redis.on('error', (error) => { app.log.warn({ err: error }, 'rate-limit store unavailable') })
+    const client = redis
+    app.addHook('onClose', async () => { client.disconnect() })
+  }
   await app.register(rateLimit, {
+    ...(redis === undefined ? {} : { redis, nameSpace: 'todo-contract:rate-limit:', skipOnError: true }),
     global: true,
     max: perMinute,
     timeWindow: 60_000,

@@ -30,3 +30,22 @@ t.test('rate limiting', async (t) => {
     for (let i = 0; i < 5; i++) t.equal((await app.inject({ method: 'GET', url: '/api/me', headers: user.headers })).statusCode, 200)
   })
 })
+
+t.test('with RATE_LIMIT_REDIS_URL, processes share one limit', async (t) => {
+  const env = { RATE_LIMIT_PER_MINUTE: '4', RATE_LIMIT_REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379' }
+  const first = await buildTestApp(t, { env })
+  const second = await buildTestApp(t, { env })
+  const user = newUser()
+  const statuses: number[] = []
+  for (let i = 0; i < 6; i++) {
+    const app = i % 2 === 0 ? first : second
+    statuses.push((await inject(t, app, { method: 'GET', url: '/api/me', headers: user.headers })).statusCode)
+  }
+  t.same(statuses, [200, 200, 200, 200, 429, 429], 'the fifth request is refused, whichever process gets it')
+})
+
+t.test('an unreachable Redis lets requests through', async (t) => {
+  const app = await buildTestApp(t, { env: { RATE_LIMIT_PER_MINUTE: '1', RATE_LIMIT_REDIS_URL: 'redis://127.0.0.1:1' } })
+  const user = newUser()
+  for (let i = 0; i < 3; i++) t.equal((await inject(t, app, { method: 'GET', url: '/api/me', headers: user.headers })).statusCode, 200)
+})
