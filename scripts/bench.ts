@@ -21,6 +21,7 @@ import { sql } from 'kysely'
 import { createDatabase } from '../src/database/create.js'
 import { type EmbeddedDatabase, startEmbeddedPostgres } from '../src/database/embedded.js'
 import { migrateToLatest } from '../src/database/migrate.js'
+import { withDatabase } from '../src/database/urls.js'
 import { ACTIVE_USERS, type BenchSize, benchUser, SEARCH_WORDS, seed } from './bench/seed.js'
 
 const { values } = parseArgs({ options: { size: { type: 'string', default: 'small' }, duration: { type: 'string' }, smoke: { type: 'boolean', default: false } } })
@@ -114,9 +115,7 @@ async function prepareDatabase (adminUrl: string, size: BenchSize): Promise<stri
   } finally {
     await admin.destroy()
   }
-  const parsed = new URL(adminUrl)
-  parsed.pathname = '/' + name
-  const url = parsed.toString()
+  const url = withDatabase(adminUrl, name)
   const db = createDatabase({ url, poolMax: 2 })
   try {
     await migrateToLatest(db)

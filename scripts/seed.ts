@@ -5,13 +5,11 @@
  */
 import { sql } from 'kysely'
 import { loadConfig } from '../src/config.js'
-import { createDatabase } from '../src/database/create.js'
-import { startEmbeddedPostgres } from '../src/database/embedded.js'
-import { ensureEmbeddedDatabase } from '../src/database/embedded-database.js'
 import { migrateToLatest } from '../src/database/migrate.js'
 import * as categories from '../src/repositories/categories.js'
 import * as tasks from '../src/repositories/tasks.js'
 import * as users from '../src/repositories/users.js'
+import { openDatabase } from './database.js'
 
 const PEOPLE = [
   { id: 'alice', email: 'alice@example.com', name: 'Alice' },
@@ -19,10 +17,7 @@ const PEOPLE = [
 ]
 
 async function main (): Promise<void> {
-  const config = loadConfig(process.env)
-  const embedded = config.database.url === undefined ? await startEmbeddedPostgres(config.embedded) : undefined
-  const url = config.database.url ?? await ensureEmbeddedDatabase(embedded!)
-  const db = createDatabase({ url, poolMax: 2 })
+  const { db, close } = await openDatabase(loadConfig(process.env), 2)
   try {
     await migrateToLatest(db)
     for (const person of PEOPLE) {
@@ -48,8 +43,7 @@ async function main (): Promise<void> {
       process.stdout.write(`${person.id}: ${Object.keys(made).length} categories, ${samples.length} tasks\n`)
     }
   } finally {
-    await db.destroy()
-    await embedded?.stop()
+    await close()
   }
 }
 

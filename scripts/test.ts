@@ -13,15 +13,10 @@ import { sql } from 'kysely'
 import { createDatabase } from '../src/database/create.js'
 import { type EmbeddedDatabase, startEmbeddedPostgres } from '../src/database/embedded.js'
 import { migrateToLatest } from '../src/database/migrate.js'
+import { withDatabase } from '../src/database/urls.js'
 
 const TEMPLATE = 'todo_test_template'
 const SHARED = 'todo_test'
-
-function withDatabase (url: string, database: string): string {
-  const parsed = new URL(url)
-  parsed.pathname = '/' + database
-  return parsed.toString()
-}
 
 async function recreate (adminUrl: string, name: string, template?: string): Promise<void> {
   const admin = createDatabase({ url: adminUrl, poolMax: 1 })

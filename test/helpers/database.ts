@@ -8,6 +8,7 @@ import { type Kysely, sql } from 'kysely'
 import type { Test } from 'tap'
 import { createDatabase } from '../../src/database/create.js'
 import type { Database } from '../../src/database/types.js'
+import { withDatabase } from '../../src/database/urls.js'
 
 function required (name: string): string {
   const value = process.env[name]
@@ -31,12 +32,6 @@ export function sharedDb (t: Test): Kysely<Database> {
     root.teardown(async () => { shared = undefined; await db.destroy() })
   }
   return shared
-}
-
-function withDatabase (url: string, database: string): string {
-  const parsed = new URL(url)
-  parsed.pathname = '/' + database
-  return parsed.toString()
 }
 
 /** A private migrated database for this test, dropped when it ends. */
