@@ -10,6 +10,7 @@
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
+import { once } from 'node:events'
 import { Redis } from 'ioredis'
 import { ApiProblem } from '../errors.js'
 
@@ -27,6 +28,12 @@ const rateLimiting: FastifyPluginAsync<RateLimitOptions> = async (app, { perMinu
     redis.on('error', (error) => { app.log.warn({ err: error }, 'rate-limit store unavailable') })
     const client = redis
     app.addHook('onClose', async () => { client.disconnect() })
+    // Commands fail at once while the connection is not up (no offline queue), and the limiter
+    // then lets requests through uncounted: so start serving only once Redis is ready, or after
+    // two seconds without it (failing open, as with any later Redis outage).
+    await once(client, 'ready', { signal: AbortSignal.timeout(2_000) }).catch((error: unknown) => {
+      app.log.warn({ err: error }, 'rate-limit store not ready; limiting fails open until it is')
+    })
   }
   await app.register(rateLimit, {
     ...(redis === undefined ? {} : { redis, nameSpace: 'todo-contract:rate-limit:', skipOnError: true }),
