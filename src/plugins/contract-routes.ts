@@ -12,7 +12,8 @@ import type { FastifyPluginAsync, FastifyRequest, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import openapiGlue from 'fastify-openapi-glue'
 import { dereferencedContract, listOperations } from '../contract/index.js'
-import { ApiProblem } from '../errors.js'
+import { isSafeText } from '../domain/safe-text.js'
+import { ApiProblem, type FieldError } from '../errors.js'
 import type { Handlers } from '../routes/types.js'
 
 export interface ContractRoutesOptions {
@@ -69,6 +70,15 @@ const contractRoutes: FastifyPluginAsync<ContractRoutesOptions> = async (app, { 
         throw new ApiProblem('forbidden', 'The path names another user; use your own id or "me".')
       }
     }
+    // Query and path values reach SQL too: NUL and lone surrogates are refused there as in bodies.
+    const unsafe: FieldError[] = []
+    for (const source of [request.query, request.params] as Array<Record<string, unknown> | undefined>) {
+      for (const [name, value] of Object.entries(source ?? {})) {
+        const values = Array.isArray(value) ? value : [value]
+        if (values.some((v) => typeof v === 'string' && !isSafeText(v))) unsafe.push({ parameter: name, detail: 'holds a NUL character or a lone surrogate' })
+      }
+    }
+    if (unsafe.length > 0) throw new ApiProblem('validation-failed', 'Parameters may not hold NUL characters or lone UTF-16 surrogates.', { errors: unsafe })
     if (contract.mediaTypes === undefined) return
     if (hasBody(request)) {
       const mediaType = mediaTypeOf(request)

@@ -199,3 +199,12 @@ t.test('listTasks', async (t) => {
     }
   })
 })
+
+t.test('query values with NUL or a lone surrogate are 400, not a database error', async (t) => {
+  const app = await buildTestApp(t)
+  const user = newUser()
+  for (const query of ['q=%00', 'tag=a%00b', 'cursor=%00']) {
+    const response = await inject(t, app, { method: 'GET', url: `/api/me/tasks?${query}`, headers: user.headers })
+    t.equal(response.statusCode, 400, query)
+  }
+})
