@@ -69,7 +69,7 @@ export async function buildApp (config: Readonly<Config>, deps: AppDependencies 
   await app.register(problems)
   await app.register(bodyParsers)
   await app.register(security)
-  await app.register(database, { url: config.database.url, poolMax: config.database.poolMax, statementTimeoutMs: config.database.statementTimeoutMs, db: deps.db })
+  await app.register(database, { url: config.database.url, poolMax: config.database.poolMax, statementTimeoutMs: config.database.statementTimeoutMs, rowLevelSecurity: config.database.rowLevelSecurity, db: deps.db })
   await app.register(overload, { maxEventLoopDelayMs: config.server.eventLoopDelayLimitMs })
   await app.register(auth, { verifyToken: deps.verifyToken ?? createTokenVerifier(config.jwt) })
   await app.register(rateLimit, { perMinute: config.rateLimit.perMinute, redisUrl: config.rateLimit.redisUrl })

@@ -26,6 +26,7 @@ const schema = {
     DATA_DIR: { type: 'string', minLength: 1, default: '.data', description: 'Folder of the embedded PostgreSQL and the local JWT secret (local use only).' },
     EMBEDDED_PG_PORT: { type: 'integer', minimum: 1, maximum: 65535, default: 54329, description: 'Port of the embedded PostgreSQL (loopback only).' },
     MIGRATE_ON_START: { type: 'boolean', default: true, description: 'Apply pending migrations at start.' },
+    RLS_ENABLED: { type: 'boolean', default: true, description: 'PostgreSQL row-level security: the service works as role `todo_app` and names the caller in every transaction. `false` skips both (for a database without it; the login role must then own the tables).' },
     JWT_SECRET: { type: 'string', minLength: 32, description: 'Shared secret for HS256/HS384/HS512 tokens (at least 32 characters).' },
     JWT_PUBLIC_KEY: { type: 'string', minLength: 1, description: 'PEM public key for RS256/ES256/EdDSA tokens.' },
     JWT_JWKS_URL: { type: 'string', pattern: '^https?://', description: 'JWKS endpoint; keys are chosen by `kid` and cached.' },
@@ -61,6 +62,8 @@ export interface Config {
     poolMax: number
     statementTimeoutMs: number
     migrateOnStart: boolean
+    /** Work as role todo_app, each request in a transaction that sets app.user_id. */
+    rowLevelSecurity: boolean
   }
   embedded: { dataDir: string, port: number }
   jwt: {
@@ -98,6 +101,7 @@ interface RawEnv {
   DATA_DIR: string
   EMBEDDED_PG_PORT: number
   MIGRATE_ON_START: boolean
+  RLS_ENABLED: boolean
   JWT_SECRET?: string
   JWT_PUBLIC_KEY?: string
   JWT_JWKS_URL?: string
@@ -180,7 +184,7 @@ export function loadConfig (env: Record<string, string | undefined>): Readonly<C
       eventLoopDelayLimitMs: raw.EVENT_LOOP_DELAY_LIMIT_MS
     },
     log: { level: raw.LOG_LEVEL },
-    database: { url: raw.DATABASE_URL, poolMax: raw.DATABASE_POOL_MAX, statementTimeoutMs: raw.DATABASE_STATEMENT_TIMEOUT_MS, migrateOnStart: raw.MIGRATE_ON_START },
+    database: { url: raw.DATABASE_URL, poolMax: raw.DATABASE_POOL_MAX, statementTimeoutMs: raw.DATABASE_STATEMENT_TIMEOUT_MS, migrateOnStart: raw.MIGRATE_ON_START, rowLevelSecurity: raw.RLS_ENABLED },
     embedded: { dataDir: isAbsolute(raw.DATA_DIR) ? raw.DATA_DIR : resolve(raw.DATA_DIR), port: raw.EMBEDDED_PG_PORT },
     jwt: {
       key,

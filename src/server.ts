@@ -13,11 +13,35 @@ import { type Config, ConfigError, loadConfig } from './config.js'
 import { createDatabase } from './database/create.js'
 import { type EmbeddedDatabase, startEmbeddedPostgres } from './database/embedded.js'
 import { ensureEmbeddedDatabase } from './database/embedded-database.js'
+import { isDatabaseUnavailable } from './database/errors.js'
 import { migrateToLatest } from './database/migrate.js'
+import { SERVICE_ROLE, serviceRoleLoopholes } from './database/service-role.js'
 
 function fail (message: string): never {
   process.stderr.write(message + '\n')
   process.exit(1)
+}
+
+/**
+ * Refuses to start when the role the service works as could get round row-level security.
+ * A database that cannot be reached is left to the readiness probe unless the migrations
+ * needed it anyway.
+ */
+async function confirmServiceRole (url: string, databaseRequired: boolean): Promise<void> {
+  const db = createDatabase({ url, poolMax: 1, role: SERVICE_ROLE })
+  let loopholes: string[]
+  try {
+    loopholes = await serviceRoleLoopholes(db)
+  } catch (error) {
+    if (databaseRequired || !isDatabaseUnavailable(error)) throw error
+    process.stderr.write(`todo-contract: the database is unreachable; role ${SERVICE_ROLE} is checked at the next start\n`)
+    return
+  } finally {
+    await db.destroy()
+  }
+  if (loopholes.length > 0) {
+    throw new Error(`row-level security would not hold: ${loopholes.join('; ')}. Fix the roles, or set RLS_ENABLED=false`)
+  }
 }
 
 /** Database, secret and schema ready: what the primary does once before anything serves. */
@@ -48,6 +72,7 @@ async function prepare (config: Readonly<Config>): Promise<{ config: Readonly<Co
       await db.destroy()
     }
   }
+  if (config.database.rowLevelSecurity) await confirmServiceRole(url, config.database.migrateOnStart)
   return { config: { ...config, database: { ...config.database, url } }, url, embedded }
 }
 

@@ -12,11 +12,17 @@ export interface DatabaseOptions {
   poolMax: number
   /** PostgreSQL statement_timeout for every statement of these connections (0 or undefined: none). */
   statementTimeoutMs?: number
+  /**
+   * Role every connection works as from its first statement (`SET ROLE` at connection start,
+   * no extra round trip); a plain identifier, and the login role must be a member of it.
+   * Unset: the login role.
+   */
+  role?: string
   /** Called when an idle client fails (the server went away); without a listener pg would crash the process. */
   onPoolError?: (error: Error) => void
 }
 
-export function createDatabase ({ url, poolMax, statementTimeoutMs, onPoolError }: DatabaseOptions): Kysely<Database> {
+export function createDatabase ({ url, poolMax, statementTimeoutMs, role, onPoolError }: DatabaseOptions): Kysely<Database> {
   const pool = new pg.Pool({
     connectionString: url,
     max: poolMax,
@@ -24,7 +30,7 @@ export function createDatabase ({ url, poolMax, statementTimeoutMs, onPoolError 
     idleTimeoutMillis: 30_000,
     application_name: 'todo-contract',
     // Timestamps arrive as RFC 3339 strings (type-parsers.ts); UTC keeps them on the fast path.
-    options: '-c TimeZone=UTC',
+    options: '-c TimeZone=UTC' + (role === undefined ? '' : ` -c role=${role}`),
     ...(statementTimeoutMs === undefined || statementTimeoutMs === 0 ? {} : { statement_timeout: statementTimeoutMs }),
     types: typeParsers
   })

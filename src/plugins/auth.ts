@@ -38,7 +38,7 @@ const auth: FastifyPluginAsync<AuthPluginOptions> = async (app, { verifyToken })
     const claims = `${identity.email ?? ''}\u0000${identity.name ?? ''}`
     const seen = upserted.get(identity.id)
     if (seen !== undefined && seen.claims === claims && Date.now() - seen.at < UPSERT_TTL_MS) return
-    await users.upsert(app.db, identity.id, identity)
+    await app.asUser(identity.id, async (db) => { await users.upsert(db, identity.id, identity) })
     if (upserted.size >= UPSERT_CACHE_MAX) upserted.clear()
     upserted.set(identity.id, { claims, at: Date.now() })
   }

@@ -4,6 +4,7 @@
  */
 import { type Kysely, sql } from 'kysely'
 import { isUniqueViolation } from '../database/sql-errors.js'
+import { atomically } from '../database/transactions.js'
 import type { CategoryRow, Database } from '../database/types.js'
 
 export type Conflict = 'conflict'
@@ -69,7 +70,7 @@ export async function update (db: Kysely<Database>, userId: string, categoryId: 
  * Returns false when the user has no such category.
  */
 export async function remove (db: Kysely<Database>, userId: string, categoryId: string): Promise<boolean> {
-  return await db.transaction().execute(async (trx) => {
+  return await atomically(db, async (trx) => {
     // Lock the category first: a concurrent insert of a task into it waits for us (its
     // foreign key check needs this row) and then fails, instead of slipping in between.
     const found = await trx.selectFrom('categories').select('id')

@@ -129,19 +129,29 @@ export interface TaskListQuery {
   after?: { key: string, id: string } | undefined
 }
 
+/** priority_rank of each priority (db/migrations/202611240900_leakproof_sort_keys.ts). */
+const PRIORITY_RANK: Record<string, number> = { low: 1, medium: 2, high: 3 }
+
 /**
- * The sort key of each listing, as an SQL expression and the type its cursor text is read
- * back as. Each matches an index (user_id, <expression>, id) of the migrations.
+ * The sort key of each listing: the expression it orders and pages by (each matches an
+ * index (user_id, <expression>, id), and is leakproof, so that under row-level security the
+ * keyset condition still bounds the index scan), the key as the cursor carries it, and how
+ * a cursor's key becomes the comparison's parameter.
  */
-function sortKey (sort: TaskSort, order: SortOrder): { expression: RawBuilder<unknown>, cast: RawBuilder<unknown> } {
+function sortKey (sort: TaskSort, order: SortOrder): { expression: RawBuilder<unknown>, printed: RawBuilder<unknown>, bound: (key: string) => RawBuilder<unknown> } {
+  const same = (expression: RawBuilder<unknown>, cast: RawBuilder<unknown>): ReturnType<typeof sortKey> =>
+    ({ expression, printed: expression, bound: (key) => sql`${key}::${cast}` })
   switch (sort) {
-    case 'created_at': return { expression: sql`created_at`, cast: sql`timestamptz` }
-    case 'updated_at': return { expression: sql`updated_at`, cast: sql`timestamptz` }
+    case 'created_at': return same(sql`created_at`, sql`timestamptz`)
+    case 'updated_at': return same(sql`updated_at`, sql`timestamptz`)
     // Tasks without a due date last in either order (API.md).
-    case 'due_at': return { expression: order === 'asc' ? sql`coalesce(due_at, 'infinity'::timestamptz)` : sql`coalesce(due_at, '-infinity'::timestamptz)`, cast: sql`timestamptz` }
-    case 'priority': return { expression: sql`priority`, cast: sql`task_priority` }
+    case 'due_at': return same(order === 'asc'
+      ? sql`(CASE WHEN due_at IS NULL THEN 'infinity'::timestamptz ELSE due_at END)`
+      : sql`(CASE WHEN due_at IS NULL THEN '-infinity'::timestamptz ELSE due_at END)`, sql`timestamptz`)
+    // Cursors carry the priority's name (as they did before priority_rank existed).
+    case 'priority': return { expression: sql`priority_rank`, printed: sql`priority`, bound: (key) => sql`${PRIORITY_RANK[key] ?? 0}::smallint` }
     // Case-insensitive, by code point (API.md).
-    case 'title': return { expression: sql`lower(title) COLLATE "C"`, cast: sql`text COLLATE "C"` }
+    case 'title': return same(sql`title_sort`, sql`text COLLATE "C"`)
   }
 }
 
@@ -154,11 +164,11 @@ export interface TaskPageRows {
 
 /** One page of the user's tasks: a single statement, an index range scan in the sort order. */
 export async function list (db: Kysely<Database>, userId: string, query: TaskListQuery): Promise<TaskPageRows> {
-  const { expression, cast } = sortKey(query.sort, query.order)
+  const { expression, printed, bound } = sortKey(query.sort, query.order)
   const direction = query.order === 'asc' ? sql`ASC` : sql`DESC`
   let select = db.selectFrom('tasks')
     .select(COLUMNS)
-    .select(sql<string>`(${expression})::text`.as('sort_key'))
+    .select(sql<string>`(${printed})::text`.as('sort_key'))
     .where('user_id', '=', userId)
   if (query.status === 'pending') select = select.where('completed', '=', false)
   if (query.status === 'completed') select = select.where('completed', '=', true)
@@ -172,7 +182,7 @@ export async function list (db: Kysely<Database>, userId: string, query: TaskLis
   if (query.dueBefore !== undefined) select = select.where('due_at', '<', query.dueBefore as never)
   if (query.after !== undefined) {
     const comparison = query.order === 'asc' ? sql`>` : sql`<`
-    select = select.where(sql<boolean>`(${expression}, id) ${comparison} (${query.after.key}::${cast}, ${query.after.id}::uuid)`)
+    select = select.where(sql<boolean>`(${expression}, id) ${comparison} (${bound(query.after.key)}, ${query.after.id}::uuid)`)
   }
   const rows = await select
     .orderBy(sql`${expression} ${direction}`)

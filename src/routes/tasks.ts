@@ -52,7 +52,6 @@ async function cursorSecret (db: Kysely<Database>): Promise<string> {
 
 export const taskHandlers: Handlers<'listTasks' | 'createTask' | 'getTask' | 'replaceTask' | 'updateTask' | 'toggleTaskCompletion' | 'deleteTask'> = {
   async listTasks (request) {
-    const { db } = request.server
     const userId = request.user.id
     const { cursor, limit = 50, ...filters } = request.query
     const query = {
@@ -68,7 +67,7 @@ export const taskHandlers: Handlers<'listTasks' | 'createTask' | 'getTask' | 're
     } satisfies Omit<tasks.TaskListQuery, 'limit' | 'after'>
     // The cursor is bound to the user and to everything but the page size.
     const fingerprint = queryFingerprint(userId, query)
-    const secret = await cursorSecret(db)
+    const secret = await cursorSecret(request.server.db)
     let after: { key: string, id: string } | undefined
     if (cursor !== undefined) {
       const decoded = decodeCursor(cursor, fingerprint, secret)
@@ -81,7 +80,7 @@ export const taskHandlers: Handlers<'listTasks' | 'createTask' | 'getTask' | 're
       }
       after = decoded
     }
-    const page = await tasks.list(db, userId, { ...query, limit, after })
+    const page = await request.server.asUser(userId, async (db) => await tasks.list(db, userId, { ...query, limit, after }))
     return {
       items: page.rows.map(toTask),
       next_cursor: page.next === undefined ? null : encodeCursor(page.next, fingerprint, secret)
@@ -89,7 +88,6 @@ export const taskHandlers: Handlers<'listTasks' | 'createTask' | 'getTask' | 're
   },
 
   async createTask (request, reply) {
-    const { db } = request.server
     const userId = request.user.id
     const state = fullState(request.body)
     const key = request.headers['idempotency-key']
@@ -100,7 +98,7 @@ export const taskHandlers: Handlers<'listTasks' | 'createTask' | 'getTask' | 're
     })
 
     if (key === undefined) {
-      const row = await tasks.insert(db, userId, state)
+      const row = await request.server.asUser(userId, async (db) => await tasks.insert(db, userId, state))
       if (tasks.isMiss(row)) throw problemFor(row)
       const response = created(row)
       reply.code(201).headers(response.headers)
@@ -109,7 +107,7 @@ export const taskHandlers: Handlers<'listTasks' | 'createTask' | 'getTask' | 're
 
     // Safe retries: the claim, the lookup, the insert and the stored response commit together.
     const hash = requestHash(request.body)
-    const outcome = await db.transaction().execute(async (trx) => {
+    const outcome = await request.server.asUserAtomically(userId, async (trx) => {
       if (!await idempotency.claim(trx, userId, key)) return { kind: 'in-flight' } as const
       const stored = await idempotency.find(trx, userId, key)
       if (stored !== undefined) return stored.request_hash === hash ? { kind: 'replay', stored } as const : { kind: 'mismatch' } as const
@@ -141,7 +139,8 @@ export const taskHandlers: Handlers<'listTasks' | 'createTask' | 'getTask' | 're
   },
 
   async getTask (request, reply) {
-    const row = await tasks.findById(request.server.db, request.user.id, request.params.task_id)
+    const userId = request.user.id
+    const row = await request.server.asUser(userId, async (db) => await tasks.findById(db, userId, request.params.task_id))
     if (row === undefined) throw notFound()
     if (ifNoneMatchHits(request.headers['if-none-match'], row.version)) {
       return await reply.code(304).header('etag', etagFor(row.version)).send()
@@ -150,26 +149,32 @@ export const taskHandlers: Handlers<'listTasks' | 'createTask' | 'getTask' | 're
   },
 
   async replaceTask (request, reply) {
-    const row = await tasks.update(request.server.db, request.user.id, request.params.task_id, fullState(request.body), ifMatchVersions(request.headers['if-match']))
+    const userId = request.user.id
+    const changes = fullState(request.body)
+    const row = await request.server.asUser(userId, async (db) => await tasks.update(db, userId, request.params.task_id, changes, ifMatchVersions(request.headers['if-match'])))
     if (tasks.isMiss(row)) throw problemFor(row)
     return sendTask(reply, row)
   },
 
   async updateTask (request, reply) {
-    const row = await tasks.update(request.server.db, request.user.id, request.params.task_id, patchChanges(request.body), ifMatchVersions(request.headers['if-match']))
+    const userId = request.user.id
+    const changes = patchChanges(request.body)
+    const row = await request.server.asUser(userId, async (db) => await tasks.update(db, userId, request.params.task_id, changes, ifMatchVersions(request.headers['if-match'])))
     if (tasks.isMiss(row)) throw problemFor(row)
     return sendTask(reply, row)
   },
 
   async toggleTaskCompletion (request, reply) {
     const completed = request.body?.completed ?? 'toggle'
-    const row = await tasks.update(request.server.db, request.user.id, request.params.task_id, { completed }, ifMatchVersions(request.headers['if-match']))
+    const userId = request.user.id
+    const row = await request.server.asUser(userId, async (db) => await tasks.update(db, userId, request.params.task_id, { completed }, ifMatchVersions(request.headers['if-match'])))
     if (tasks.isMiss(row)) throw problemFor(row)
     return sendTask(reply, row)
   },
 
   async deleteTask (request, reply) {
-    const result = await tasks.remove(request.server.db, request.user.id, request.params.task_id, ifMatchVersions(request.headers['if-match']))
+    const userId = request.user.id
+    const result = await request.server.asUser(userId, async (db) => await tasks.remove(db, userId, request.params.task_id, ifMatchVersions(request.headers['if-match'])))
     if (result !== true) throw problemFor(result)
     return await reply.code(204).send()
   }

@@ -8,7 +8,7 @@ import type { Test } from 'tap'
 import { type AppDependencies, buildApp } from '../../src/app.js'
 import { type Config, loadConfig } from '../../src/config.js'
 import type { Database } from '../../src/database/types.js'
-import { sharedDb } from './database.js'
+import { sharedDb, sharedServiceDb } from './database.js'
 import { TEST_SECRET } from './tokens.js'
 
 /** A Config as loadConfig would build it from these variables (process.env is never touched). */
@@ -31,7 +31,11 @@ export interface TestAppOptions extends Omit<AppDependencies, 'db'> {
 
 export async function buildTestApp (t: Test, options: TestAppOptions = {}): Promise<FastifyInstance> {
   const { env, db, ownPool = false, ...deps } = options
-  const app = await buildApp(testConfig(env), { logger: false, ...deps, ...(ownPool ? {} : { db: db ?? sharedDb(t) }) })
+  const config = testConfig(env)
+  // The app works on the shared database as it would in production: as todo_app under the
+  // policies, unless the test turns row-level security off.
+  const defaultDb = (): Kysely<Database> => config.database.rowLevelSecurity ? sharedServiceDb(t) : sharedDb(t)
+  const app = await buildApp(config, { logger: false, ...deps, ...(ownPool ? {} : { db: db ?? defaultDb() }) })
   t.teardown(async () => { await app.close() })
   await app.ready()
   return app

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto'
 import { type Kysely, sql } from 'kysely'
 import type { Test } from 'tap'
 import { createDatabase } from '../../src/database/create.js'
+import { SERVICE_ROLE } from '../../src/database/service-role.js'
 import type { Database } from '../../src/database/types.js'
 import { withDatabase } from '../../src/database/urls.js'
 
@@ -19,19 +20,34 @@ function required (name: string): string {
 export const adminUrl = (): string => required('TEST_DATABASE_ADMIN_URL')
 export const sharedUrl = (): string => required('TEST_DATABASE_SHARED_URL')
 
-let shared: Kysely<Database> | undefined
+const shared = new Map<string, Kysely<Database>>()
 
-/** The shared test database (one pool per test process, closed when the process ends). */
-export function sharedDb (t: Test): Kysely<Database> {
-  if (shared === undefined) {
-    const db = createDatabase({ url: sharedUrl(), poolMax: 5 })
-    shared = db
+function sharedPool (t: Test, role: string | undefined): Kysely<Database> {
+  const key = role ?? ''
+  let db = shared.get(key)
+  if (db === undefined) {
+    const pool = createDatabase({ url: sharedUrl(), poolMax: 5, ...(role === undefined ? {} : { role }) })
+    db = pool
+    shared.set(key, pool)
     // Close at the end of the whole file, not of the test that asked first.
     let root: Test = t
     while (root.parent !== undefined && 'teardown' in root.parent) root = root.parent as Test
-    root.teardown(async () => { shared = undefined; await db.destroy() })
+    root.teardown(async () => { shared.delete(key); await pool.destroy() })
   }
-  return shared
+  return db
+}
+
+/**
+ * The shared test database as its owner, which row-level security does not confine: for
+ * fixtures and for assertions that must see every user's rows (one pool per test process).
+ */
+export function sharedDb (t: Test): Kysely<Database> {
+  return sharedPool(t, undefined)
+}
+
+/** The shared test database as the service works on it: role todo_app, under the policies. */
+export function sharedServiceDb (t: Test): Kysely<Database> {
+  return sharedPool(t, SERVICE_ROLE)
 }
 
 /** A private migrated database for this test, dropped when it ends. */

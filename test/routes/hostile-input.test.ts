@@ -10,6 +10,7 @@ import t from 'tap'
 import { contractViolations } from '../../src/contract/conformance.js'
 import { listOperations } from '../../src/contract/index.js'
 import { buildTestApp } from '../helpers/build-app.js'
+import { sharedDb } from '../helpers/database.js'
 import { createCategory, createTask, newUser } from '../helpers/factories.js'
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 60)
@@ -66,11 +67,12 @@ t.test('hostile input never breaks the service', async (t) => {
   await createTask(t, app, victim, { title: 'Private', category_id: victimCategory.id })
   const ownCategory = await createCategory(t, app, attacker)
   const ownTask = await createTask(t, app, attacker, { title: 'Mine' })
-  const snapshot = async (): Promise<unknown> => ({
-    tasks: await app.db.selectFrom('tasks').selectAll().where('user_id', '=', victim.id).orderBy('id').execute(),
-    categories: await app.db.selectFrom('categories').selectAll().where('user_id', '=', victim.id).orderBy('id').execute()
+  const snapshot = async (): Promise<Record<string, unknown[]>> => ({
+    tasks: await sharedDb(t).selectFrom('tasks').selectAll().where('user_id', '=', victim.id).orderBy('id').execute(),
+    categories: await sharedDb(t).selectFrom('categories').selectAll().where('user_id', '=', victim.id).orderBy('id').execute()
   })
   const before = await snapshot()
+  t.equal(before.tasks?.length, 1, 'the snapshot sees the victim\'s task (it would compare nothing otherwise)')
 
   for (const { operationId, method, path, operation } of listOperations().filter((o) => o.path.startsWith('/api/'))) {
     const content = operation.requestBody?.content ?? {}

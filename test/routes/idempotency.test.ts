@@ -2,6 +2,7 @@
 import { sql } from 'kysely'
 import t from 'tap'
 import { buildTestApp } from '../helpers/build-app.js'
+import { sharedDb } from '../helpers/database.js'
 import { inject } from '../helpers/contract.js'
 import { newUser } from '../helpers/factories.js'
 
@@ -10,7 +11,7 @@ const TASKS = '/api/me/tasks'
 t.test('createTask with Idempotency-Key', async (t) => {
   const app = await buildTestApp(t)
   const count = async (userId: string): Promise<number> =>
-    Number((await app.db.selectFrom('tasks').select((eb) => eb.fn.countAll().as('n')).where('user_id', '=', userId).executeTakeFirstOrThrow()).n)
+    Number((await sharedDb(t).selectFrom('tasks').select((eb) => eb.fn.countAll().as('n')).where('user_id', '=', userId).executeTakeFirstOrThrow()).n)
 
   t.test('a retry with the same key and body replays the original 201 and creates nothing', async (t) => {
     const user = newUser()
@@ -71,7 +72,7 @@ t.test('createTask with Idempotency-Key', async (t) => {
     const user = newUser()
     const headers = { ...user.headers, 'idempotency-key': 'old' }
     await inject(t, app, { method: 'POST', url: TASKS, headers, payload: { title: 'Day one' } })
-    await app.db.updateTable('idempotency_keys').set({ created_at: sql<Date>`now() - interval '25 hours'` }).where('user_id', '=', user.id).execute()
+    await sharedDb(t).updateTable('idempotency_keys').set({ created_at: sql<Date>`now() - interval '25 hours'` }).where('user_id', '=', user.id).execute()
     const response = await inject(t, app, { method: 'POST', url: TASKS, headers, payload: { title: 'Day two' } })
     t.equal(response.statusCode, 201)
     t.equal(response.headers['idempotent-replayed'], undefined)

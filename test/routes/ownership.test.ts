@@ -6,6 +6,7 @@
 import t from 'tap'
 import { listOperations } from '../../src/contract/index.js'
 import { buildTestApp } from '../helpers/build-app.js'
+import { sharedDb } from '../helpers/database.js'
 import { inject } from '../helpers/contract.js'
 import { createCategory, createTask, newUser } from '../helpers/factories.js'
 import { bearer, tokenFor } from '../helpers/tokens.js'
@@ -22,12 +23,13 @@ t.test('every /api operation', async (t) => {
   const attackerCategory = await createCategory(t, app, attacker)
   const attackerTask = await createTask(t, app, attacker, { title: 'Mine' })
 
-  const snapshot = async (): Promise<unknown> => ({
-    user: await app.db.selectFrom('users').selectAll().where('id', '=', victim.id).execute(),
-    tasks: await app.db.selectFrom('tasks').selectAll().where('user_id', '=', victim.id).orderBy('id').execute(),
-    categories: await app.db.selectFrom('categories').selectAll().where('user_id', '=', victim.id).orderBy('id').execute()
+  const snapshot = async (): Promise<Record<string, unknown[]>> => ({
+    user: await sharedDb(t).selectFrom('users').selectAll().where('id', '=', victim.id).execute(),
+    tasks: await sharedDb(t).selectFrom('tasks').selectAll().where('user_id', '=', victim.id).orderBy('id').execute(),
+    categories: await sharedDb(t).selectFrom('categories').selectAll().where('user_id', '=', victim.id).orderBy('id').execute()
   })
   const before = await snapshot()
+  t.equal(before.tasks?.length, 1, 'the snapshot sees the victim\'s task (it would compare nothing otherwise)')
 
   for (const { operationId, method, path, operation } of protectedOperations) {
     const content = operation.requestBody?.content ?? {}

@@ -1,5 +1,6 @@
 import t from 'tap'
 import { buildTestApp } from '../helpers/build-app.js'
+import { sharedDb } from '../helpers/database.js'
 import { inject } from '../helpers/contract.js'
 import { bearer, newUserId, tokenFor } from '../helpers/tokens.js'
 
@@ -27,7 +28,7 @@ t.test('getCurrentUser', async (t) => {
     const responses = await Promise.all(Array.from({ length: 10 }, async () =>
       await app.inject({ method: 'GET', url: '/api/me', headers: bearer(tokenFor(id)) })))
     t.same(responses.map((r) => r.statusCode), Array(10).fill(200))
-    const rows = await app.db.selectFrom('users').select('id').where('id', '=', id).execute()
+    const rows = await sharedDb(t).selectFrom('users').select('id').where('id', '=', id).execute()
     t.equal(rows.length, 1)
   })
 })

@@ -11,11 +11,16 @@ t.test('loadConfig', async (t) => {
     t.match(config, {
       env: 'development',
       server: { host: '127.0.0.1', port: 3000 },
-      database: { url: 'postgres://h/db', poolMax: 10, migrateOnStart: true },
+      database: { url: 'postgres://h/db', poolMax: 10, migrateOnStart: true, rowLevelSecurity: true },
       jwt: { key: { kind: 'secret' }, algorithms: ['HS256', 'HS384', 'HS512'], clockToleranceSeconds: 30 },
       rateLimit: { perMinute: 1200 }
     })
     t.ok(Object.isFrozen(config) && Object.isFrozen(config.jwt))
+  })
+
+  t.test('RLS_ENABLED=false turns row-level security off', async (t) => {
+    t.equal(loadConfig({ JWT_SECRET: SECRET, DATABASE_URL: 'postgres://h/db', RLS_ENABLED: 'false' }).database.rowLevelSecurity, false)
+    t.throws(() => loadConfig({ JWT_SECRET: SECRET, DATABASE_URL: 'postgres://h/db', RLS_ENABLED: 'maybe' }), /RLS_ENABLED/)
   })
 
   t.test('reports every bad variable together, one line each', async (t) => {

@@ -1,0 +1,37 @@
+/**
+ * The role the service works as under row-level security (created and granted by
+ * db/migrations/202611240800_row_level_security.ts), and the start-up check that it really
+ * is confined by the policies: a superuser, a BYPASSRLS role or a table's owner would see
+ * every user's rows whatever app.user_id says.
+ */
+import { type Kysely, sql } from 'kysely'
+import type { Database } from './types.js'
+
+export const SERVICE_ROLE = 'todo_app'
+
+const USER_TABLES = ['users', 'categories', 'tasks', 'idempotency_keys']
+
+/** What lets the current role get round the policies; empty when nothing does. */
+export async function serviceRoleLoopholes (db: Kysely<Database>): Promise<string[]> {
+  const { rows } = await sql<{ role: string, rolsuper: boolean, rolbypassrls: boolean, owned: string[] | null, unprotected: string[] | null }>`
+    SELECT current_user AS role, r.rolsuper, r.rolbypassrls,
+      (SELECT array_agg(c.relname::text ORDER BY c.relname) FROM pg_class c
+        WHERE c.oid = ANY (${tableOids()}) AND pg_has_role(current_user, c.relowner, 'USAGE')) AS owned,
+      (SELECT array_agg(c.relname::text ORDER BY c.relname) FROM pg_class c
+        WHERE c.oid = ANY (${tableOids()}) AND NOT c.relrowsecurity) AS unprotected
+    FROM pg_roles r WHERE r.rolname = current_user
+  `.execute(db)
+  const row = rows[0]
+  if (row === undefined) return ['the current role is not in pg_roles']
+  const loopholes: string[] = []
+  if (row.rolsuper) loopholes.push(`role ${row.role} is a superuser`)
+  if (row.rolbypassrls) loopholes.push(`role ${row.role} has BYPASSRLS`)
+  if (row.owned !== null) loopholes.push(`role ${row.role} owns (or inherits the owner of) ${row.owned.join(', ')}`)
+  if (row.unprotected !== null) loopholes.push(`row-level security is off on ${row.unprotected.join(', ')} (are the migrations applied?)`)
+  return loopholes
+}
+
+/** The user tables, resolved on the search path (to_regclass: NULL for a missing one). */
+function tableOids (): ReturnType<typeof sql> {
+  return sql`ARRAY[${sql.join(USER_TABLES.map((name) => sql`to_regclass(${name})`))}]::oid[]`
+}

@@ -1,0 +1,102 @@
+/**
+ * Row-level security (db/migrations/202611240800_row_level_security.ts) holds under the
+ * repositories: statements deliberately written without their user filter, run the way the
+ * service runs them (role todo_app, in a transaction naming the caller), reach only the
+ * caller's rows. The owner's view of the same tables is the control: it sees both users.
+ */
+import { randomUUID } from 'node:crypto'
+import { type Kysely, sql } from 'kysely'
+import t from 'tap'
+import { createDatabase } from '../../src/database/create.js'
+import { SERVICE_ROLE, serviceRoleLoopholes } from '../../src/database/service-role.js'
+import type { Database } from '../../src/database/types.js'
+import { createUserScope } from '../../src/database/user-scope.js'
+import { sharedDb, sharedServiceDb, sharedUrl } from '../helpers/database.js'
+import { newUserId } from '../helpers/tokens.js'
+
+interface Fixture { userId: string, categoryId: string, taskId: string }
+
+async function seedUser (owner: Kysely<Database>, label: string): Promise<Fixture> {
+  const userId = newUserId(label)
+  const categoryId = randomUUID()
+  const taskId = randomUUID()
+  await owner.insertInto('users').values({ id: userId, email: null, name: label }).execute()
+  await owner.insertInto('categories').values({ user_id: userId, id: categoryId, name: `${label}'s`, color: null }).execute()
+  await owner.insertInto('tasks').values({ user_id: userId, id: taskId, title: `${label}'s task`, category_id: categoryId }).execute()
+  await owner.insertInto('idempotency_keys').values({
+    user_id: userId, key: 'k', request_hash: 'h', response_status: 201, response_headers: '{}', response_body: '{}'
+  }).execute()
+  return { userId, categoryId, taskId }
+}
+
+const rlsViolation = { code: '42501', message: /violates row-level security policy/ }
+
+t.test('row-level security', async (t) => {
+  const owner = sharedDb(t)
+  const service = sharedServiceDb(t)
+  const { asUser } = createUserScope(service, { rowLevelSecurity: true })
+  const alice = await seedUser(owner, 'alice')
+  const bob = await seedUser(owner, 'bob')
+  const both = [alice.userId, bob.userId]
+
+  t.test('queries without a user filter see only the caller\'s rows', async (t) => {
+    const unfiltered = async (db: Kysely<Database>): Promise<Record<string, string[]>> => ({
+      users: (await db.selectFrom('users').select('id').execute()).map((r) => r.id),
+      categories: (await db.selectFrom('categories').select('user_id').execute()).map((r) => r.user_id),
+      tasks: (await db.selectFrom('tasks').select('user_id').execute()).map((r) => r.user_id),
+      idempotency_keys: (await db.selectFrom('idempotency_keys').select('user_id').execute()).map((r) => r.user_id)
+    })
+    const asOwner = await unfiltered(owner)
+    for (const [table, ids] of Object.entries(asOwner)) {
+      t.ok(both.every((id) => ids.includes(id)), `control: the owner sees both users' ${table}`)
+    }
+    const asAlice = await asUser(alice.userId, unfiltered)
+    for (const [table, ids] of Object.entries(asAlice)) {
+      t.same(ids, [alice.userId], `as alice: ${table} holds only alice's row`)
+    }
+  })
+
+  t.test('writes without a user filter touch only the caller\'s rows', async (t) => {
+    const renamed = await asUser(alice.userId, async (db) =>
+      await db.updateTable('tasks').set({ title: 'renamed by a buggy statement' }).executeTakeFirst())
+    t.equal(renamed.numUpdatedRows, 1n, 'one row updated: alice\'s')
+    const bobsTask = await owner.selectFrom('tasks').select('title').where('user_id', '=', bob.userId).executeTakeFirstOrThrow()
+    t.equal(bobsTask.title, 'bob\'s task', 'bob\'s task keeps its title')
+
+    const byBobsId = await asUser(alice.userId, async (db) =>
+      await db.deleteFrom('tasks').where('id', '=', bob.taskId).executeTakeFirst())
+    t.equal(byBobsId.numDeletedRows, 0n, 'bob\'s task cannot be deleted by its id alone')
+    t.ok(await owner.selectFrom('tasks').select('id').where('id', '=', bob.taskId).executeTakeFirst(), 'and is still there')
+  })
+
+  t.test('rows cannot be written for another user', async (t) => {
+    await t.rejects(asUser(alice.userId, async (db) => {
+      await db.insertInto('tasks').values({ user_id: bob.userId, title: 'planted' }).execute()
+    }), rlsViolation, 'inserting a task for bob is refused')
+    await t.rejects(asUser(alice.userId, async (db) => {
+      await db.updateTable('tasks').set({ user_id: bob.userId }).where('id', '=', alice.taskId).execute()
+    }), rlsViolation, 'handing alice\'s task to bob is refused')
+    t.equal((await owner.selectFrom('tasks').select('user_id').where('id', '=', alice.taskId).executeTakeFirstOrThrow()).user_id, alice.userId)
+  })
+
+  t.test('outside a user\'s transaction the service sees nothing, and the caller never lingers', async (t) => {
+    // One connection, so the statement after the transaction runs where the setting was made.
+    const single = createDatabase({ url: sharedUrl(), poolMax: 1, role: SERVICE_ROLE })
+    t.teardown(async () => { await single.destroy() })
+    t.same(await single.selectFrom('tasks').select('id').execute(), [], 'no user named: no rows')
+    const inside = await createUserScope(single, { rowLevelSecurity: true }).asUser(alice.userId, async (db) =>
+      await db.selectFrom('tasks').select('id').execute())
+    t.equal(inside.length, 1)
+    t.same(await single.selectFrom('tasks').select('id').execute(), [], 'after COMMIT the connection names no user again')
+    await t.rejects(createUserScope(single, { rowLevelSecurity: true }).asUser(alice.userId, async () => { throw new Error('boom') }), /boom/)
+    t.same(await single.selectFrom('tasks').select('id').execute(), [], 'nor after ROLLBACK')
+  })
+
+  t.test('the service role cannot get round the policies', async (t) => {
+    t.same(await serviceRoleLoopholes(service), [], 'todo_app: no superuser, no BYPASSRLS, owns no table')
+    t.match(await serviceRoleLoopholes(owner), [/superuser/], 'control: the suite\'s owner login would bypass them')
+    await t.rejects(sql`ALTER TABLE tasks DISABLE ROW LEVEL SECURITY`.execute(service), { code: '42501' }, 'it cannot turn row security off')
+    await t.rejects(sql`DROP POLICY tasks_of_current_user ON tasks`.execute(service), { code: '42501' }, 'nor drop a policy')
+    await t.rejects(sql`SELECT * FROM kysely_migration`.execute(service), { code: '42501' }, 'nor read what it was not granted')
+  })
+})
