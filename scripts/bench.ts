@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --size small|large] [--duration 10] [--smoke]
+ * npm run bench [-- --size small|large] [--duration 10] [--smoke] [--rls on|off]
  *
  * Load on the real service (compiled, `node dist/src/server.js`) over a fresh database — the
  * embedded PostgreSQL in .data/bench-pg, or BENCH_DATABASE_URL — seeded straight through SQL,
@@ -8,6 +8,7 @@
  * (scripts/bench/floor-server.ts) for `list` and `get`, reporting the service's req/s as a
  * ratio of it, and the mixed scenario with 1 and 2 workers. `--size large` runs the small data
  * set first, then 1,000,000 tasks, and compares. `--smoke` (CI): 2 s a scenario, no targets.
+ * `--rls off` runs the service, and the floor, with RLS_ENABLED=false (default: on, as deployed).
  * Bounded: every scenario stops after its duration; everything it starts is stopped.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
@@ -24,10 +25,12 @@ import { migrateToLatest } from '../src/database/migrate.js'
 import { withDatabase } from '../src/database/urls.js'
 import { ACTIVE_USERS, type BenchSize, benchUser, SEARCH_WORDS, seed } from './bench/seed.js'
 
-const { values } = parseArgs({ options: { size: { type: 'string', default: 'small' }, duration: { type: 'string' }, smoke: { type: 'boolean', default: false } } })
+const { values } = parseArgs({ options: { size: { type: 'string', default: 'small' }, duration: { type: 'string' }, smoke: { type: 'boolean', default: false }, rls: { type: 'string', default: 'on' } } })
 const smoke = values.smoke === true
 const DURATION = Number(values.duration ?? (smoke ? 2 : 10))
 const CONNECTIONS = 16
+if (values.rls !== 'on' && values.rls !== 'off') throw new Error('--rls is on or off')
+const RLS_ENABLED = values.rls === 'on' ? 'true' : 'false'
 const SECRET = 'bench-secret-bench-secret-bench-secret-0123'
 const ROOT = path.resolve(import.meta.dirname, '..')
 const sign = createSigner({ key: SECRET, expiresIn: 3_600_000 })
@@ -191,10 +194,10 @@ function mean (runs: Figures[]): Figures {
 
 async function runSize (adminUrl: string, size: BenchSize): Promise<Results> {
   const url = await prepareDatabase(adminUrl, size)
-  const serviceEnv = { DATABASE_URL: url, JWT_SECRET: SECRET, NODE_ENV: 'production', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '0', MIGRATE_ON_START: 'false' }
+  const serviceEnv = { DATABASE_URL: url, JWT_SECRET: SECRET, NODE_ENV: 'production', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '0', MIGRATE_ON_START: 'false', RLS_ENABLED }
   const results: Results = {}
   const service = await start(serviceCommand(), serviceEnv, '/ready')
-  const floor = await start(['--import', 'tsx', 'scripts/bench/floor-server.ts'], { DATABASE_URL: url }, '/floor/tasks')
+  const floor = await start(['--import', 'tsx', 'scripts/bench/floor-server.ts'], { DATABASE_URL: url, RLS_ENABLED }, '/floor/tasks')
   try {
     const f = await fixture(url, service.base)
     const s = scenarios(f)
@@ -236,7 +239,7 @@ async function runSize (adminUrl: string, size: BenchSize): Promise<Results> {
 }
 
 function table (size: string, results: Results): string {
-  const lines = [`\n${size} data set, ${DURATION} s a scenario, ${CONNECTIONS} connections`, 'scenario           req/s     p50 ms   p99 ms   non-2xx   RSS MB']
+  const lines = [`\n${size} data set, ${DURATION} s a scenario, ${CONNECTIONS} connections, row-level security ${values.rls as string}`, 'scenario           req/s     p50 ms   p99 ms   non-2xx   RSS MB']
   for (const [name, r] of Object.entries(results)) {
     lines.push(`${name.padEnd(18)} ${String(r.rps).padStart(6)} ${String(r.p50).padStart(10)} ${String(r.p99).padStart(8)} ${String(r.non2xx).padStart(9)} ${r.rssMb === undefined ? '' : String(r.rssMb).padStart(8)}`)
   }
@@ -267,7 +270,7 @@ async function main (): Promise<number> {
     checks.push([`list / floor = ${floorList} (target ≥ 0.75)`, floorList >= 0.75], [`get / floor = ${floorGet} (target ≥ 0.75)`, floorGet >= 0.75])
     const peak = Math.max(...Object.values(small).map((r) => r.rssMb ?? 0))
     checks.push([`peak RSS ${peak} MB (target < 200)`, peak < 200])
-    const summary: Record<string, unknown> = { duration: DURATION, connections: CONNECTIONS, floorRatio: { list: floorList, get: floorGet }, peakRssMb: peak, runs }
+    const summary: Record<string, unknown> = { duration: DURATION, connections: CONNECTIONS, rls: values.rls, floorRatio: { list: floorList, get: floorGet }, peakRssMb: peak, runs }
     if (runs.large !== undefined) {
       const large = runs.large
       for (const name of ['list', 'list-deep', 'search']) {

@@ -3,9 +3,10 @@
  */
 import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
-import { usePreparedStatements } from './prepared-statements.js'
+import { nameFor, usePreparedStatements } from './prepared-statements.js'
 import { typeParsers } from './type-parsers.js'
 import type { Database } from './types.js'
+import { useUserStatements } from './user-statements.js'
 
 export interface DatabaseOptions {
   url: string
@@ -36,5 +37,6 @@ export function createDatabase ({ url, poolMax, statementTimeoutMs, role, onPool
   })
   pool.on('error', onPoolError ?? (() => {}))
   pool.on('connect', usePreparedStatements)
+  useUserStatements(pool, nameFor)
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
 }

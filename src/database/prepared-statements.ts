@@ -12,7 +12,8 @@ import type pg from 'pg'
 const names = new Map<string, string>()
 const MAX_NAMES = 2_000
 
-function nameFor (text: string): string {
+/** The statement name of a text: derived from it, so the same name never stands for two texts. */
+export function nameFor (text: string): string {
   let name = names.get(text)
   if (name === undefined) {
     name = 'k' + createHash('sha1').update(text).digest('base64url')

@@ -92,6 +92,15 @@ t.test('row-level security', async (t) => {
     t.same(await single.selectFrom('tasks').select('id').execute(), [], 'nor after ROLLBACK')
   })
 
+  t.test('statements that fail leave the caller named for the next ones', async (t) => {
+    const seen = await asUser(alice.userId, async (db) => {
+      await t.rejects(sql`SELECT no_such_column FROM tasks`.execute(db), { code: '42703' }, 'refused when parsed')
+      await t.rejects(sql`SELECT 1 / (count(*) - count(*)) FROM tasks`.execute(db), { code: '22012' }, 'failed when run')
+      return (await db.selectFrom('tasks').select('user_id').execute()).map((r) => r.user_id)
+    })
+    t.same(seen, [alice.userId])
+  })
+
   t.test('the service role cannot get round the policies', async (t) => {
     t.same(await serviceRoleLoopholes(service), [], 'todo_app: no superuser, no BYPASSRLS, owns no table')
     t.match(await serviceRoleLoopholes(owner), [/superuser/], 'control: the suite\'s owner login would bypass them')
