@@ -6,11 +6,13 @@
  */
 import { randomUUID } from 'node:crypto'
 import { type Kysely, sql } from 'kysely'
+import pg from 'pg'
 import t from 'tap'
 import { createDatabase } from '../../src/database/create.js'
 import { SERVICE_ROLE, serviceRoleLoopholes } from '../../src/database/service-role.js'
 import type { Database } from '../../src/database/types.js'
 import { createUserScope } from '../../src/database/user-scope.js'
+import { SET_USER_SQL } from '../../src/database/user-statements.js'
 import { sharedDb, sharedServiceDb, sharedUrl } from '../helpers/database.js'
 import { newUserId } from '../helpers/tokens.js'
 
@@ -90,6 +92,18 @@ t.test('row-level security', async (t) => {
     t.same(await single.selectFrom('tasks').select('id').execute(), [], 'after COMMIT the connection names no user again')
     await t.rejects(createUserScope(single, { rowLevelSecurity: true }).asUser(alice.userId, async () => { throw new Error('boom') }), /boom/)
     t.same(await single.selectFrom('tasks').select('id').execute(), [], 'nor after ROLLBACK')
+  })
+
+  t.test('a pool without the pipelining (src/database/user-statements.ts) fails closed', async (t) => {
+    const plain = new pg.Pool({ connectionString: sharedUrl(), max: 1, options: `-c role=${SERVICE_ROLE}` })
+    t.teardown(async () => { await plain.end() })
+    const client = await plain.connect()
+    try {
+      await client.query(SET_USER_SQL, [alice.userId])
+      t.same((await client.query('SELECT id FROM tasks')).rows, [], 'the setting ended with its own statement: no rows, not another user\'s')
+    } finally {
+      client.release()
+    }
   })
 
   t.test('statements that fail leave the caller named for the next ones', async (t) => {
