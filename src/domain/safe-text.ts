@@ -2,6 +2,7 @@
  * Strings the store cannot keep faithfully: PostgreSQL text cannot hold U+0000, and a lone
  * UTF-16 surrogate has no UTF-8 encoding (it would be replaced, silently changing the data).
  */
+import { escapePointer } from './json-pointer.js'
 
 // With the `u` flag a paired surrogate is one code point, so only lone halves match.
 const UNSAFE = /[\u0000\uD800-\uDFFF]/u // eslint-disable-line no-control-regex
@@ -9,8 +10,6 @@ const UNSAFE = /[\u0000\uD800-\uDFFF]/u // eslint-disable-line no-control-regex
 export function isSafeText (value: string): boolean {
   return !UNSAFE.test(value)
 }
-
-const escapePointer = (segment: string): string => segment.replace(/~/g, '~0').replace(/\//g, '~1')
 
 /**
  * JSON Pointers (RFC 6901) to every unsafe string — value or key — in a parsed JSON value.

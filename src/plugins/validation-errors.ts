@@ -4,11 +4,9 @@
  */
 import type { FastifySchemaValidationError } from 'fastify'
 import type { FieldError } from '../errors.js'
+import { escapePointer, unescapePointer } from '../domain/json-pointer.js'
 
 type SchemaErrorDataVar = 'body' | 'headers' | 'params' | 'querystring'
-
-const escapePointer = (segment: string): string => segment.replace(/~/g, '~0').replace(/\//g, '~1')
-const unescapePointer = (segment: string): string => segment.replace(/~1/g, '/').replace(/~0/g, '~')
 
 function detailOf (error: FastifySchemaValidationError): { path: string, detail: string } {
   const params = error.params as Record<string, unknown>
