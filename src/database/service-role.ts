@@ -14,11 +14,14 @@ const USER_TABLES = ['users', 'categories', 'tasks', 'idempotency_keys']
 /** What lets the current role get round the policies; empty when nothing does. */
 export async function serviceRoleLoopholes (db: Kysely<Database>): Promise<string[]> {
   const { rows } = await sql<{ role: string, rolsuper: boolean, rolbypassrls: boolean, owned: string[] | null, unprotected: string[] | null }>`
+    WITH user_tables AS (
+      -- Resolved on the search path; to_regclass gives NULL for a missing one.
+      SELECT c.relname::text AS name, c.relowner, c.relrowsecurity FROM pg_class c
+      WHERE c.oid = ANY (ARRAY[${sql.join(USER_TABLES.map((name) => sql`to_regclass(${name})`))}]::oid[])
+    )
     SELECT current_user AS role, r.rolsuper, r.rolbypassrls,
-      (SELECT array_agg(c.relname::text ORDER BY c.relname) FROM pg_class c
-        WHERE c.oid = ANY (${tableOids()}) AND pg_has_role(current_user, c.relowner, 'USAGE')) AS owned,
-      (SELECT array_agg(c.relname::text ORDER BY c.relname) FROM pg_class c
-        WHERE c.oid = ANY (${tableOids()}) AND NOT c.relrowsecurity) AS unprotected
+      (SELECT array_agg(name ORDER BY name) FROM user_tables WHERE pg_has_role(current_user, relowner, 'USAGE')) AS owned,
+      (SELECT array_agg(name ORDER BY name) FROM user_tables WHERE NOT relrowsecurity) AS unprotected
     FROM pg_roles r WHERE r.rolname = current_user
   `.execute(db)
   const row = rows[0]
@@ -29,9 +32,4 @@ export async function serviceRoleLoopholes (db: Kysely<Database>): Promise<strin
   if (row.owned !== null) loopholes.push(`role ${row.role} owns (or inherits the owner of) ${row.owned.join(', ')}`)
   if (row.unprotected !== null) loopholes.push(`row-level security is off on ${row.unprotected.join(', ')} (are the migrations applied?)`)
   return loopholes
-}
-
-/** The user tables, resolved on the search path (to_regclass: NULL for a missing one). */
-function tableOids (): ReturnType<typeof sql> {
-  return sql`ARRAY[${sql.join(USER_TABLES.map((name) => sql`to_regclass(${name})`))}]::oid[]`
 }

@@ -1,12 +1,12 @@
 /** The task operations of the contract. */
-import type { FastifyReply } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Task } from '../contract/index.js'
 import type { Database } from '../database/types.js'
 import { decodeCursor, encodeCursor, queryFingerprint } from '../domain/cursor.js'
 import { etagFor, ifMatchVersions, ifNoneMatchHits } from '../domain/etag.js'
 import { resourcePath } from '../domain/representations.js'
 import { requestHash } from '../domain/request-hash.js'
-import { fullState, patchChanges, toTask } from '../domain/tasks.js'
+import { fullState, patchChanges, type TaskChanges, toTask } from '../domain/tasks.js'
 import { ApiProblem } from '../errors.js'
 import * as idempotency from '../repositories/idempotency.js'
 import * as serviceKeys from '../repositories/service-keys.js'
@@ -32,6 +32,19 @@ function problemFor (miss: tasks.Miss): ApiProblem {
 function sendTask (reply: FastifyReply, row: TaskRow): Task {
   reply.header('etag', etagFor(row.version))
   return toTask(row)
+}
+
+/** What PUT, PATCH and the completion toggle share: one conditional UPDATE, its miss as a problem. */
+async function changeTask (
+  request: FastifyRequest<{ Params: { task_id: string }, Headers: { 'if-match'?: string } }>,
+  reply: FastifyReply,
+  changes: TaskChanges
+): Promise<Task> {
+  const userId = request.user.id
+  const ifVersion = ifMatchVersions(request.headers['if-match'])
+  const row = await request.server.asUser(userId, async (db) => await tasks.update(db, userId, request.params.task_id, changes, ifVersion))
+  if (tasks.isMiss(row)) throw problemFor(row)
+  return sendTask(reply, row)
 }
 
 // The cursor signing key is read once per database handle and shared by every process
@@ -149,27 +162,15 @@ export const taskHandlers: Handlers<'listTasks' | 'createTask' | 'getTask' | 're
   },
 
   async replaceTask (request, reply) {
-    const userId = request.user.id
-    const changes = fullState(request.body)
-    const row = await request.server.asUser(userId, async (db) => await tasks.update(db, userId, request.params.task_id, changes, ifMatchVersions(request.headers['if-match'])))
-    if (tasks.isMiss(row)) throw problemFor(row)
-    return sendTask(reply, row)
+    return await changeTask(request, reply, fullState(request.body))
   },
 
   async updateTask (request, reply) {
-    const userId = request.user.id
-    const changes = patchChanges(request.body)
-    const row = await request.server.asUser(userId, async (db) => await tasks.update(db, userId, request.params.task_id, changes, ifMatchVersions(request.headers['if-match'])))
-    if (tasks.isMiss(row)) throw problemFor(row)
-    return sendTask(reply, row)
+    return await changeTask(request, reply, patchChanges(request.body))
   },
 
   async toggleTaskCompletion (request, reply) {
-    const completed = request.body?.completed ?? 'toggle'
-    const userId = request.user.id
-    const row = await request.server.asUser(userId, async (db) => await tasks.update(db, userId, request.params.task_id, { completed }, ifMatchVersions(request.headers['if-match'])))
-    if (tasks.isMiss(row)) throw problemFor(row)
-    return sendTask(reply, row)
+    return await changeTask(request, reply, { completed: request.body?.completed ?? 'toggle' })
   },
 
   async deleteTask (request, reply) {
