@@ -19,10 +19,10 @@ import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
 import { createSigner } from 'fast-jwt'
 import { sql } from 'kysely'
+import { openDatabaseServer } from '../src/bootstrap.js'
+import { recreateDatabase } from '../src/database/admin.js'
 import { createDatabase } from '../src/database/create.js'
-import { type EmbeddedDatabase, startEmbeddedPostgres } from '../src/database/embedded.js'
 import { migrateToLatest } from '../src/database/migrate.js'
-import { withDatabase } from '../src/database/urls.js'
 import { ACTIVE_USERS, type BenchSize, benchUser, SEARCH_WORDS, seed } from './bench/seed.js'
 
 const { values } = parseArgs({ options: { size: { type: 'string', default: 'small' }, duration: { type: 'string' }, smoke: { type: 'boolean', default: false }, rls: { type: 'string', default: 'on' } } })
@@ -110,15 +110,7 @@ async function load (base: string, next: () => Request, seconds: number, pid?: n
 interface Fixture { tokens: Map<string, string>, taskIds: Map<string, string[]>, deepCursors: Map<string, string> }
 
 async function prepareDatabase (adminUrl: string, size: BenchSize): Promise<string> {
-  const admin = createDatabase({ url: adminUrl, poolMax: 1 })
-  const name = `todo_bench_${size}`
-  try {
-    await sql`DROP DATABASE IF EXISTS ${sql.id(name)} WITH (FORCE)`.execute(admin)
-    await sql`CREATE DATABASE ${sql.id(name)}`.execute(admin)
-  } finally {
-    await admin.destroy()
-  }
-  const url = withDatabase(adminUrl, name)
+  const url = await recreateDatabase(adminUrl, `todo_bench_${size}`)
   const db = createDatabase({ url, poolMax: 2 })
   try {
     await migrateToLatest(db)
@@ -251,12 +243,13 @@ async function main (): Promise<number> {
   if (size !== 'small' && size !== 'large') throw new Error('--size is small or large')
   process.stdout.write('# building the service\n')
   execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' })
-  let embedded: EmbeddedDatabase | undefined
-  let adminUrl = process.env.BENCH_DATABASE_URL
-  if (adminUrl === undefined || adminUrl === '') {
-    embedded = await startEmbeddedPostgres({ dataDir: path.join(ROOT, '.data/bench-pg'), port: Number(process.env.BENCH_EMBEDDED_PG_PORT ?? 54359) })
-    adminUrl = embedded.url
-  }
+  const given = process.env.BENCH_DATABASE_URL
+  const server = await openDatabaseServer({
+    url: given === undefined || given === '' ? undefined : given,
+    dataDir: path.join(ROOT, '.data/bench-pg'),
+    port: Number(process.env.BENCH_EMBEDDED_PG_PORT ?? 54359)
+  })
+  const adminUrl = server.adminUrl
   try {
     const runs: Record<string, Results> = { small: await runSize(adminUrl, 'small') }
     if (size === 'large') runs.large = await runSize(adminUrl, 'large')
@@ -284,7 +277,7 @@ async function main (): Promise<number> {
     process.stdout.write(`BENCH_JSON ${JSON.stringify(summary)}\n`)
     return smoke || checks.every(([, ok]) => ok) ? 0 : 1
   } finally {
-    await embedded?.stop()
+    await server.stop()
   }
 }
 

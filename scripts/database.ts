@@ -1,17 +1,16 @@
 /**
- * The database a script works on: DATABASE_URL, or the embedded PostgreSQL in DATA_DIR (started
- * for the script and stopped by `close`).
+ * The database a script works on, through the service's own bootstrap (src/bootstrap.ts):
+ * DATABASE_URL, or the embedded PostgreSQL in DATA_DIR (started for the script and stopped by
+ * `close`).
  */
 import type { Kysely } from 'kysely'
-import type { Config } from '../src/config.js'
+import { bootstrap } from '../src/bootstrap.js'
+import { loadConfig, type ResolvedConfig } from '../src/config.js'
 import { createDatabase } from '../src/database/create.js'
-import { startEmbeddedPostgres } from '../src/database/embedded.js'
-import { ensureEmbeddedDatabase } from '../src/database/embedded-database.js'
 import type { Database } from '../src/database/types.js'
 
-export async function openDatabase (config: Readonly<Config>, poolMax = 1): Promise<{ db: Kysely<Database>, close: () => Promise<void> }> {
-  const embedded = config.database.url === undefined ? await startEmbeddedPostgres(config.embedded) : undefined
-  const url = config.database.url ?? await ensureEmbeddedDatabase(embedded as NonNullable<typeof embedded>)
-  const db = createDatabase({ url, poolMax })
-  return { db, close: async () => { await db.destroy(); await embedded?.stop() } }
+export async function openScriptDatabase ({ migrate, poolMax = 1 }: { migrate: boolean, poolMax?: number }): Promise<{ config: Readonly<ResolvedConfig>, db: Kysely<Database>, close: () => Promise<void> }> {
+  const { config, stop } = await bootstrap(loadConfig(process.env), { migrate, checkServiceRole: false })
+  const db = createDatabase({ url: config.database.url, poolMax })
+  return { config, db, close: async () => { await db.destroy(); await stop() } }
 }

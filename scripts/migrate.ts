@@ -2,14 +2,13 @@
  * npm run migrate (latest) | npm run migrate:down (revert the last one).
  * Uses DATABASE_URL, or the embedded PostgreSQL in DATA_DIR when it is unset.
  */
-import { loadConfig } from '../src/config.js'
 import { migrateDown, migrateToLatest } from '../src/database/migrate.js'
-import { openDatabase } from './database.js'
+import { openScriptDatabase } from './database.js'
 
 async function main (): Promise<void> {
   const direction = process.argv[2]
   if (direction !== 'latest' && direction !== 'down') throw new Error('usage: tsx scripts/migrate.ts latest|down')
-  const { db, close } = await openDatabase(loadConfig(process.env))
+  const { db, close } = await openScriptDatabase({ migrate: false })
   try {
     const applied = direction === 'latest' ? await migrateToLatest(db) : await migrateDown(db)
     process.stdout.write(applied.length === 0 ? 'nothing to do\n' : applied.map((name) => `${direction === 'latest' ? 'applied' : 'reverted'} ${name}\n`).join(''))

@@ -4,12 +4,10 @@
  * left alone. Never run by the tests' own setup. Mint a token to see it: npm run token -- alice
  */
 import { sql } from 'kysely'
-import { loadConfig } from '../src/config.js'
-import { migrateToLatest } from '../src/database/migrate.js'
 import * as categories from '../src/repositories/categories.js'
 import * as tasks from '../src/repositories/tasks.js'
 import * as users from '../src/repositories/users.js'
-import { openDatabase } from './database.js'
+import { openScriptDatabase } from './database.js'
 
 const PEOPLE = [
   { id: 'alice', email: 'alice@example.com', name: 'Alice' },
@@ -17,9 +15,8 @@ const PEOPLE = [
 ]
 
 async function main (): Promise<void> {
-  const { db, close } = await openDatabase(loadConfig(process.env), 2)
+  const { db, close } = await openScriptDatabase({ migrate: true, poolMax: 2 })
   try {
-    await migrateToLatest(db)
     for (const person of PEOPLE) {
       await users.upsert(db, person.id, person)
       const { rows } = await sql<{ n: string }>`SELECT count(*) AS n FROM tasks WHERE user_id = ${person.id}`.execute(db)

@@ -9,48 +9,31 @@
  */
 import { spawn } from 'node:child_process'
 import path from 'node:path'
-import { sql } from 'kysely'
+import { openDatabaseServer, serverVersion } from '../src/bootstrap.js'
+import { recreateDatabase, withDatabase } from '../src/database/admin.js'
 import { createDatabase } from '../src/database/create.js'
-import { type EmbeddedDatabase, startEmbeddedPostgres } from '../src/database/embedded.js'
 import { migrateToLatest } from '../src/database/migrate.js'
-import { withDatabase } from '../src/database/urls.js'
 
 const TEMPLATE = 'todo_test_template'
 const SHARED = 'todo_test'
 
-async function recreate (adminUrl: string, name: string, template?: string): Promise<void> {
-  const admin = createDatabase({ url: adminUrl, poolMax: 1 })
-  try {
-    await sql`DROP DATABASE IF EXISTS ${sql.id(name)} WITH (FORCE)`.execute(admin)
-    await (template === undefined
-      ? sql`CREATE DATABASE ${sql.id(name)}`
-      : sql`CREATE DATABASE ${sql.id(name)} TEMPLATE ${sql.id(template)}`).execute(admin)
-  } finally {
-    await admin.destroy()
-  }
-}
-
 async function main (): Promise<number> {
-  let embedded: EmbeddedDatabase | undefined
-  let adminUrl = process.env.TEST_DATABASE_URL
-  if (adminUrl === undefined || adminUrl === '') {
-    embedded = await startEmbeddedPostgres({
-      dataDir: path.resolve('.data/test-pg'),
-      port: Number(process.env.TEST_EMBEDDED_PG_PORT ?? 54339)
-    })
-    adminUrl = embedded.url
-  }
+  const given = process.env.TEST_DATABASE_URL
+  const server = await openDatabaseServer({
+    url: given === undefined || given === '' ? undefined : given,
+    dataDir: path.resolve('.data/test-pg'),
+    port: Number(process.env.TEST_EMBEDDED_PG_PORT ?? 54339)
+  })
+  const adminUrl = server.adminUrl
   try {
-    await recreate(adminUrl, TEMPLATE)
-    const template = createDatabase({ url: withDatabase(adminUrl, TEMPLATE), poolMax: 1 })
+    const template = createDatabase({ url: await recreateDatabase(adminUrl, TEMPLATE), poolMax: 1 })
     try {
       await migrateToLatest(template)
-      const { rows } = await sql<{ server_version: string }>`SHOW server_version`.execute(template)
-      process.stdout.write(`# PostgreSQL ${rows[0]?.server_version ?? '?'}${embedded === undefined ? '' : ' (embedded)'}\n`)
     } finally {
       await template.destroy()
     }
-    await recreate(adminUrl, SHARED, TEMPLATE)
+    process.stdout.write(`# PostgreSQL ${await serverVersion(withDatabase(adminUrl, TEMPLATE))}${server.embedded ? ' (embedded)' : ''}\n`)
+    await recreateDatabase(adminUrl, SHARED, TEMPLATE)
 
     const tap = spawn(process.execPath, ['node_modules/tap/dist/esm/run.mjs', ...process.argv.slice(2)], {
       stdio: 'inherit',
@@ -63,7 +46,7 @@ async function main (): Promise<number> {
     })
     return await new Promise<number>((resolve) => tap.on('exit', (code) => { resolve(code ?? 1) }))
   } finally {
-    await embedded?.stop()
+    await server.stop()
   }
 }
 

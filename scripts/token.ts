@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util'
 import { createSigner } from 'fast-jwt'
-import { readLocalSecret, ensureLocalSecret } from '../src/auth/local-secret.js'
+import { resolveJwtKey } from '../src/bootstrap.js'
 import { loadConfig } from '../src/config.js'
 
 const USAGE = 'usage: npm run token -- <user-id> [--email e] [--name n] [--ttl 1h]'
@@ -26,14 +26,9 @@ async function main (): Promise<void> {
   const [sub] = positionals
   if (sub === undefined || positionals.length > 1) throw new Error(USAGE)
   const config = loadConfig(process.env)
-  let secret: string
-  if (config.jwt.key.kind === 'secret') {
-    secret = config.jwt.key.secret
-  } else if (config.jwt.key.kind === 'local') {
-    secret = (await readLocalSecret(config.embedded.dataDir)) ?? (await ensureLocalSecret(config.embedded.dataDir)).secret
-  } else {
-    throw new Error('tokens can only be minted for a shared secret (JWT_SECRET or the local secret); your identity provider issues the others')
-  }
+  const { key } = await resolveJwtKey(config)
+  if (key.kind !== 'secret') throw new Error('tokens can only be minted for a shared secret (JWT_SECRET or the local secret); your identity provider issues the others')
+  const secret = key.secret
   const sign = createSigner({
     key: secret,
     algorithm: (config.jwt.algorithms[0] ?? 'HS256') as 'HS256',

@@ -3,16 +3,17 @@
  * fixed order (ids and errors first, so everything after them is covered); never listens.
  */
 import Fastify, { type FastifyInstance, LogController } from 'fastify'
-import type { Kysely } from 'kysely'
-import type { Config } from './config.js'
+import type { ResolvedConfig } from './config.js'
 import { createTokenVerifier, type TokenVerifier } from './auth/verifier.js'
 import { createValidatorCompiler } from './contract/validators.js'
-import type { Database } from './database/types.js'
+import type { DatabaseHandle } from './database/create.js'
 import auth from './plugins/auth.js'
 import bodyParsers from './plugins/body-parsers.js'
 import contractRoutes from './plugins/contract-routes.js'
 import database from './plugins/database.js'
-import docs, { CONTRACT_ROUTES, DOCS_PREFIX } from './plugins/docs.js'
+import cursors from './plugins/cursors.js'
+import docs, { DOCS_ROUTES } from './plugins/docs.js'
+import idempotency from './plugins/idempotency.js'
 import overload from './plugins/overload.js'
 import problems, { sendProblem } from './plugins/problems.js'
 import { ApiProblem } from './errors.js'
@@ -27,14 +28,14 @@ export const BODY_LIMIT_BYTES = 1024 * 1024
 
 export interface AppDependencies {
   /** A database shared with the caller (tests); otherwise the app opens and closes its own pool. */
-  db?: Kysely<Database>
+  database?: DatabaseHandle
   /** Overrides the verifier built from config.jwt (the JWKS key resolver lives here in tests). */
   verifyToken?: TokenVerifier
   /** false, or pino options merged over the defaults (JSON logs at config.log.level, credentials redacted). */
   logger?: boolean | object
 }
 
-export async function buildApp (config: Readonly<Config>, deps: AppDependencies = {}): Promise<FastifyInstance> {
+export async function buildApp (config: Readonly<ResolvedConfig>, deps: AppDependencies = {}): Promise<FastifyInstance> {
   const loggerOptions = {
     level: config.log.level,
     // Never log credentials: the Authorization header is redacted wherever it appears.
@@ -69,11 +70,13 @@ export async function buildApp (config: Readonly<Config>, deps: AppDependencies 
   await app.register(problems)
   await app.register(bodyParsers)
   await app.register(security)
-  await app.register(database, { url: config.database.url, poolMax: config.database.poolMax, statementTimeoutMs: config.database.statementTimeoutMs, rowLevelSecurity: config.database.rowLevelSecurity, db: deps.db })
+  await app.register(database, { url: config.database.url, poolMax: config.database.poolMax, statementTimeoutMs: config.database.statementTimeoutMs, rowLevelSecurity: config.database.rowLevelSecurity, database: deps.database })
+  await app.register(cursors)
+  await app.register(idempotency)
   await app.register(overload, { maxEventLoopDelayMs: config.server.eventLoopDelayLimitMs })
   await app.register(auth, { verifyToken: deps.verifyToken ?? createTokenVerifier(config.jwt) })
   await app.register(rateLimit, { perMinute: config.rateLimit.perMinute, redisUrl: config.rateLimit.redisUrl })
-  await app.register(contractRoutes, { handlers, infrastructurePrefixes: [DOCS_PREFIX, ...CONTRACT_ROUTES] })
+  await app.register(contractRoutes, { handlers, infrastructurePrefixes: DOCS_ROUTES })
   await app.register(docs)
   return app
 }

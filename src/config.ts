@@ -76,6 +76,24 @@ export interface Config {
   rateLimit: { perMinute: number, redisUrl: string | undefined }
 }
 
+/**
+ * A Config once the process has resolved what the environment left open (src/bootstrap.ts):
+ * the database URL is known (the embedded server's, when DATABASE_URL was unset) and the JWT
+ * key is real (the local-use secret read from DATA_DIR). The app is built only from this.
+ */
+export interface ResolvedConfig extends Omit<Config, 'database' | 'jwt'> {
+  database: Omit<Config['database'], 'url'> & { url: string }
+  jwt: Omit<Config['jwt'], 'key'> & { key: Exclude<JwtKeySource, { kind: 'local' }> }
+}
+
+/** The config as it is, when nothing is left to resolve (DATABASE_URL and a JWT key set); else throws. */
+export function resolvedAlready (config: Readonly<Config>): Readonly<ResolvedConfig> {
+  const { url } = config.database
+  const { key } = config.jwt
+  if (url === undefined || key.kind === 'local') throw new Error('the configuration needs resolving first (src/bootstrap.ts): no DATABASE_URL or no JWT key')
+  return { ...config, database: { ...config.database, url }, jwt: { ...config.jwt, key } }
+}
+
 export class ConfigError extends Error {
   readonly problems: string[]
   constructor (problems: string[]) {

@@ -2,10 +2,15 @@
  * ApiProblem and the catalogue of problem kinds. Every error the API answers is one of
  * these kinds; `plugins/problems` turns them into RFC 9457 application/problem+json.
  * The slugs and their `type` URIs are part of the contract (see openapi.yaml's
- * description and the Problem schema's `type` enum).
+ * description and the Problem schema's `type` enum). The wire shapes are the contract's own
+ * (type-only import of the generated schemas: nothing from src/ runs here).
  */
+import type { components } from './generated/openapi.js'
 
 export const PROBLEM_TYPE_PREFIX = 'urn:todo-contract:problem:'
+
+/** The kinds the contract's Problem.type enum declares: the catalogue below must list exactly these. */
+type ContractProblemKind = components['schemas']['Problem']['type'] extends `${typeof PROBLEM_TYPE_PREFIX}${infer K}` ? K : never
 
 export const problemKinds = {
   'validation-failed': { status: 400, title: 'Validation failed' },
@@ -25,15 +30,14 @@ export const problemKinds = {
   internal: { status: 500, title: 'Internal server error' },
   'not-implemented': { status: 501, title: 'Not implemented' },
   'service-unavailable': { status: 503, title: 'Service unavailable' }
-} as const satisfies Record<string, { status: number, title: string }>
+} as const satisfies Record<ContractProblemKind, { status: number, title: string }>
 
+// `satisfies` over the literal: a contract kind missing here, or a kind here that the
+// contract does not declare, is a type error.
 export type ProblemKind = keyof typeof problemKinds
 
-/** One offending field: exactly one of pointer (into the body), parameter or header. */
-export type FieldError =
-  | { pointer: string, detail: string }
-  | { parameter: string, detail: string }
-  | { header: string, detail: string }
+/** One offending field: exactly one of pointer (into the body), parameter or header (ProblemFieldError). */
+export type FieldError = components['schemas']['ProblemFieldError']
 
 export interface ProblemExtras {
   errors?: FieldError[]
@@ -61,20 +65,13 @@ export class ApiProblem extends Error {
     this.headers = extras.headers ?? {}
   }
 
-  get type (): string {
-    return PROBLEM_TYPE_PREFIX + this.kind
+  get type (): ProblemBody['type'] {
+    return `${PROBLEM_TYPE_PREFIX}${this.kind}`
   }
 }
 
 /** The wire shape of a problem (the contract's Problem schema). */
-export interface ProblemBody {
-  type: string
-  title: string
-  status: number
-  detail: string
-  instance: string
-  errors?: FieldError[]
-}
+export type ProblemBody = components['schemas']['Problem']
 
 export function toProblemBody (problem: ApiProblem, instance: string): ProblemBody {
   const body: ProblemBody = {

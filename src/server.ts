@@ -8,89 +8,40 @@
 import cluster from 'node:cluster'
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
-import { ensureLocalSecret } from './auth/local-secret.js'
-import { type Config, ConfigError, loadConfig } from './config.js'
-import { createDatabase } from './database/create.js'
-import { type EmbeddedDatabase, startEmbeddedPostgres } from './database/embedded.js'
-import { ensureEmbeddedDatabase } from './database/embedded-database.js'
-import { isDatabaseUnavailable } from './database/errors.js'
-import { migrateToLatest } from './database/migrate.js'
-import { SERVICE_ROLE, serviceRoleLoopholes } from './database/service-role.js'
+import { bootstrap } from './bootstrap.js'
+import { type Config, ConfigError, loadConfig, type ResolvedConfig } from './config.js'
 
 function fail (message: string): never {
   process.stderr.write(message + '\n')
   process.exit(1)
 }
 
-/**
- * Refuses to start when the role the service works as could get round row-level security.
- * A database that cannot be reached is left to the readiness probe unless the migrations
- * needed it anyway.
- */
-async function confirmServiceRole (url: string, databaseRequired: boolean): Promise<void> {
-  const db = createDatabase({ url, poolMax: 1, role: SERVICE_ROLE })
-  let loopholes: string[]
-  try {
-    loopholes = await serviceRoleLoopholes(db)
-  } catch (error) {
-    if (databaseRequired || !isDatabaseUnavailable(error)) throw error
-    process.stderr.write(`todo-contract: the database is unreachable; role ${SERVICE_ROLE} is checked at the next start\n`)
-    return
-  } finally {
-    await db.destroy()
-  }
-  if (loopholes.length > 0) {
-    throw new Error(`row-level security would not hold: ${loopholes.join('; ')}. Fix the roles, or set RLS_ENABLED=false`)
-  }
-}
-
-/** Database, secret and schema ready: what the primary does once before anything serves. */
-async function prepare (config: Readonly<Config>): Promise<{ config: Readonly<Config>, url: string, embedded: EmbeddedDatabase | undefined }> {
-  let embedded: EmbeddedDatabase | undefined
-  let url = config.database.url
-  if (url === undefined) {
-    embedded = await startEmbeddedPostgres({ dataDir: config.embedded.dataDir, port: config.embedded.port })
-    url = await ensureEmbeddedDatabase(embedded)
-  }
-  if (config.jwt.key.kind === 'local') {
-    const { secret, created } = await ensureLocalSecret(config.embedded.dataDir)
-    config = { ...config, jwt: { ...config.jwt, key: { kind: 'secret', secret } } }
-    process.stderr.write([
-      '',
-      '  WARNING: no JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL is set. For local use only, this',
-      `  service ${created ? 'generated' : 'uses'} a secret kept in ${config.embedded.dataDir}/jwt-secret.`,
-      '  Mint a token for it with:   npm run token -- <user-id>',
-      '  and paste it into Authorize at /docs. Never run production this way.',
-      ''
-    ].join('\n') + '\n')
-  }
-  if (config.database.migrateOnStart) {
-    const db = createDatabase({ url, poolMax: 1 })
-    try {
-      await migrateToLatest(db)
-    } finally {
-      await db.destroy()
-    }
-  }
-  if (config.database.rowLevelSecurity) await confirmServiceRole(url, config.database.migrateOnStart)
-  return { config: { ...config, database: { ...config.database, url } }, url, embedded }
+function warnLocalSecret (dataDir: string, created: boolean): void {
+  process.stderr.write([
+    '',
+    '  WARNING: no JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL is set. For local use only, this',
+    `  service ${created ? 'generated' : 'uses'} a secret kept in ${dataDir}/jwt-secret.`,
+    '  Mint a token for it with:   npm run token -- <user-id>',
+    '  and paste it into Authorize at /docs. Never run production this way.',
+    ''
+  ].join('\n') + '\n')
 }
 
 /** Serves in this process until a signal; then closes the app and (if any) the embedded database. */
-async function serve (config: Readonly<Config>, embedded?: EmbeddedDatabase): Promise<void> {
+async function serve (config: Readonly<ResolvedConfig>, stopDatabase: () => Promise<void>): Promise<void> {
   const app = await buildApp(config)
   closeWithGrace({ delay: config.server.shutdownGraceMs }, async ({ signal, err }) => {
     if (err !== undefined) app.log.error({ err }, 'closing after an error')
     else app.log.info({ signal }, 'closing')
     await app.close()
-    await embedded?.stop()
+    await stopDatabase()
   })
   const address = await app.listen({ host: config.server.host, port: config.server.port })
   if (cluster.isPrimary) app.log.info(`API docs at ${address}/docs`)
 }
 
 /** Forks the workers (replacing any that dies), and on a signal stops them before the database. */
-function supervise (workers: number, graceMs: number, env: Record<string, string>, embedded: EmbeddedDatabase | undefined): void {
+function supervise (workers: number, graceMs: number, env: Record<string, string>, stopDatabase: () => Promise<void>): void {
   let closing = false
   const fork = (): void => { cluster.fork(env) }
   cluster.on('exit', (worker, code, signal) => {
@@ -105,7 +56,7 @@ function supervise (workers: number, graceMs: number, env: Record<string, string
       if (worker === undefined || worker.isDead()) return
       await new Promise<void>((resolve) => { worker.once('exit', () => { resolve() }); worker.kill('SIGTERM') })
     }))
-    await embedded?.stop()
+    await stopDatabase()
   })
 }
 
@@ -118,21 +69,24 @@ async function main (): Promise<void> {
     throw error
   }
   if (cluster.isWorker) {
-    await serve(config)
+    // The primary resolved everything and passed it down (DATABASE_URL, JWT_SECRET): nothing to start.
+    const { config: resolved, stop } = await bootstrap(config, { migrate: false, checkServiceRole: false })
+    await serve(resolved, stop)
     return
   }
-  const prepared = await prepare(config)
+  const prepared = await bootstrap(config, { migrate: config.database.migrateOnStart, checkServiceRole: true })
+  if (prepared.localSecret !== undefined) warnLocalSecret(config.embedded.dataDir, prepared.localSecret === 'created')
   if (config.server.workers <= 1) {
-    await serve(prepared.config, prepared.embedded)
+    await serve(prepared.config, prepared.stop)
     return
   }
   // Workers get what the primary resolved: the database URL and the JWT secret, if local.
   const key = prepared.config.jwt.key
   supervise(config.server.workers, config.server.shutdownGraceMs, {
-    DATABASE_URL: prepared.url,
+    DATABASE_URL: prepared.config.database.url,
     MIGRATE_ON_START: 'false',
-    ...(key.kind === 'secret' && config.jwt.key.kind === 'local' ? { JWT_SECRET: key.secret } : {})
-  }, prepared.embedded)
+    ...(key.kind === 'secret' && prepared.localSecret !== undefined ? { JWT_SECRET: key.secret } : {})
+  }, prepared.stop)
   process.stdout.write(`todo-contract: ${config.server.workers} workers on ${config.server.host}:${config.server.port}\n`)
 }
 

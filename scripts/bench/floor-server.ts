@@ -4,13 +4,13 @@
  * query builder, no response schema. The service's req/s is reported as a ratio of this.
  * With row-level security on (RLS_ENABLED, as the service), "the same SQL" includes what the
  * policies need: it works as role todo_app and names the caller with each statement, sent
- * the way the service sends it (src/database/user-statements.ts, one pipeline per statement),
+ * the way the service sends it (src/database/user-statement.ts, one pipeline per statement),
  * so the ratio still measures the service's layers, not the price of row-level security.
  */
 import Fastify from 'fastify'
 import pg from 'pg'
 import { SERVICE_ROLE } from '../../src/database/service-role.js'
-import { SET_USER_SQL, useUserStatements } from '../../src/database/user-statements.js'
+import { PreparedOnConnection, type StatementResult, UserStatement } from '../../src/database/user-statement.js'
 
 const COLUMNS = 'user_id, id, title, description, completed, completed_at, priority, due_at, category_id, tags, created_at, updated_at, version'
 const LIST = `SELECT ${COLUMNS}, (created_at)::text AS sort_key FROM tasks WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 51`
@@ -22,15 +22,19 @@ const pool = new pg.Pool({
   max: Number(process.env.DATABASE_POOL_MAX ?? 10),
   ...(rowLevelSecurity ? { options: `-c role=${SERVICE_ROLE}` } : {})
 })
-// Unnamed statements, parsed each time: raw pg's default (named ones are the service's own optimisation).
-if (rowLevelSecurity) useUserStatements(pool, () => undefined)
+const prepared = new WeakMap<pg.PoolClient, PreparedOnConnection>()
 
-async function query (userId: string, text: string, values: unknown[]): Promise<pg.QueryResult> {
+// Unnamed statements, parsed each time: raw pg's default (named ones are the service's own optimisation).
+async function query (userId: string, text: string, values: unknown[]): Promise<{ rows: unknown[] }> {
   if (!rowLevelSecurity) return await pool.query(text, values)
   const client = await pool.connect()
   try {
-    await client.query(SET_USER_SQL, [userId])
-    return await client.query(text, values)
+    let mine = prepared.get(client)
+    if (mine === undefined) prepared.set(client, mine = new PreparedOnConnection())
+    const on = mine
+    return await new Promise<StatementResult>((resolve, reject) => {
+      client.query(new UserStatement({ userId, name: '', text, values, types: pg.types, prepared: on, done: (error, result) => { if (error === null) resolve(result as StatementResult); else reject(error) } }))
+    })
   } finally {
     client.release()
   }

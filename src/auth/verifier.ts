@@ -5,7 +5,7 @@
  * and `sub` are required, `nbf` and `iat` may not lie in the future beyond the tolerance.
  */
 import { createVerifier, TokenError } from 'fast-jwt'
-import type { Config } from '../config.js'
+import type { ResolvedConfig } from '../config.js'
 import { isSafeText } from '../domain/safe-text.js'
 import { createJwksKeyResolver, type KeyResolver, SigningKeyNotFound } from './jwks.js'
 
@@ -39,7 +39,7 @@ const REASONS: Partial<Record<string, string>> = {
 
 export type TokenVerifier = (token: string) => Promise<Identity>
 
-export function createTokenVerifier (jwt: Config['jwt']): TokenVerifier {
+export function createTokenVerifier (jwt: ResolvedConfig['jwt']): TokenVerifier {
   let key: string | ((decoded: { header: { kid?: string, alg?: string } }) => Promise<string>)
   switch (jwt.key.kind) {
     case 'secret': key = jwt.key.secret; break
@@ -49,7 +49,6 @@ export function createTokenVerifier (jwt: Config['jwt']): TokenVerifier {
       key = async (decoded) => await resolveKey(decoded.header)
       break
     }
-    case 'local': throw new Error('the local secret must be resolved before the verifier is built')
   }
   const toleranceMs = jwt.clockToleranceSeconds * 1000
   const verify = createVerifier({

@@ -7,8 +7,15 @@ import { fileURLToPath } from 'node:url'
 import { parse } from 'yaml'
 import { dereference } from './dereference.js'
 import type { components, operations, paths } from '../generated/openapi.js'
+import type { components as validatedComponents, operations as validatedOperations } from '../generated/openapi-validated.js'
+import { operationIndex } from '../generated/operations.js'
 
 export type { components, operations, paths }
+/** Operations as a handler receives them: request members with a default are present. */
+export type ValidatedOperations = validatedOperations
+/** Schemas as a handler receives them: members with a default are present. */
+export type ValidatedSchemas = validatedComponents['schemas']
+export { operationIndex }
 
 type Schemas = components['schemas']
 export type Task = Schemas['Task']
@@ -24,6 +31,8 @@ export type CategoryPatch = Schemas['CategoryPatch']
 export type CategoryList = Schemas['CategoryList']
 export type User = Schemas['User']
 export type Problem = Schemas['Problem']
+/** One offending field of a validation problem: exactly one of pointer, parameter or header. */
+export type FieldError = NonNullable<Problem['errors']>[number]
 
 export type OperationId = keyof operations
 
@@ -50,6 +59,7 @@ export interface OpenApiDocument {
 
 export interface OpenApiOperation {
   operationId: string
+  parameters?: unknown[]
   requestBody?: { required?: boolean, content: Record<string, { schema: unknown }> }
   responses: Record<string, unknown>
   security?: unknown[]
@@ -88,4 +98,19 @@ let dereferenced: OpenApiDocument | undefined
 export function dereferencedContract (): OpenApiDocument {
   dereferenced ??= Object.freeze(dereference(loadContract()))
   return dereferenced
+}
+
+let readOnly: ReadonlySet<string> | undefined
+/** Every property some schema of the contract marks `readOnly` (server-assigned: id, version…). */
+export function readOnlyProperties (): ReadonlySet<string> {
+  if (readOnly === undefined) {
+    const names = new Set<string>()
+    for (const schema of Object.values(dereferencedContract().components.schemas ?? {})) {
+      for (const [name, property] of Object.entries((schema as { properties?: Record<string, { readOnly?: boolean }> }).properties ?? {})) {
+        if (property.readOnly === true) names.add(name)
+      }
+    }
+    readOnly = names
+  }
+  return readOnly
 }

@@ -1,12 +1,12 @@
 /**
- * The Kysely instance over a pg Pool. One per process; closed by the database plugin.
+ * The database of one process: a pg Pool and the Kysely instances over it (dialect.ts).
+ * One per process; closed by whoever opened it (the database plugin, a script, a test).
  */
-import { Kysely, PostgresDialect } from 'kysely'
+import { Kysely } from 'kysely'
 import pg from 'pg'
-import { nameFor, usePreparedStatements } from './prepared-statements.js'
+import { ServiceDialect } from './dialect.js'
 import { typeParsers } from './type-parsers.js'
 import type { Database } from './types.js'
-import { useUserStatements } from './user-statements.js'
 
 export interface DatabaseOptions {
   url: string
@@ -19,11 +19,28 @@ export interface DatabaseOptions {
    * Unset: the login role.
    */
   role?: string
+  /**
+   * Name the caller to row-level security in every statement of `forUser` (default true).
+   * false: `forUser` is the unscoped instance, and the repositories' owner filter is the only guard.
+   */
+  rowLevelSecurity?: boolean
   /** Called when an idle client fails (the server went away); without a listener pg would crash the process. */
   onPoolError?: (error: Error) => void
 }
 
-export function createDatabase ({ url, poolMax, statementTimeoutMs, role, onPoolError }: DatabaseOptions): Kysely<Database> {
+export interface DatabaseHandle {
+  /**
+   * Statements that name no user: migrations, service keys, readiness, fixtures. Under
+   * row-level security (as role todo_app) they see no user's rows.
+   */
+  readonly db: Kysely<Database>
+  /** Statements that each name this user to row-level security, whatever else they say. */
+  forUser: (userId: string) => Kysely<Database>
+  /** Ends the pool (also what `db.destroy()` does). */
+  destroy: () => Promise<void>
+}
+
+export function openDatabase ({ url, poolMax, statementTimeoutMs, role, rowLevelSecurity = true, onPoolError }: DatabaseOptions): DatabaseHandle {
   const pool = new pg.Pool({
     connectionString: url,
     max: poolMax,
@@ -36,7 +53,17 @@ export function createDatabase ({ url, poolMax, statementTimeoutMs, role, onPool
     types: typeParsers
   })
   pool.on('error', onPoolError ?? (() => {}))
-  pool.on('connect', usePreparedStatements)
-  useUserStatements(pool, nameFor)
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+  const db = new Kysely<Database>({ dialect: new ServiceDialect(pool, typeParsers) })
+  return {
+    db,
+    // A Kysely per user is a handful of small objects; the pool, and each connection's
+    // prepared statements, are shared.
+    forUser: rowLevelSecurity ? (userId) => new Kysely<Database>({ dialect: new ServiceDialect(pool, typeParsers, userId) }) : () => db,
+    destroy: async () => { await db.destroy() }
+  }
+}
+
+/** The unscoped Kysely alone, for scripts and fixtures; `destroy()` ends its pool. */
+export function createDatabase (options: DatabaseOptions): Kysely<Database> {
+  return openDatabase({ ...options, rowLevelSecurity: false }).db
 }

@@ -3,6 +3,7 @@
  * names of the contract, so a row maps to a response without renaming.
  */
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely'
+import type { components } from '../generated/openapi.js'
 
 /**
  * Selected as an RFC 3339 string (database/type-parsers.ts: never a Date); optional on insert
@@ -28,7 +29,8 @@ export interface CategoryTable {
   updated_at: Timestamp
 }
 
-export type TaskPriority = 'low' | 'medium' | 'high'
+/** The contract's Priority; the PostgreSQL enum task_priority holds the same values. */
+export type TaskPriority = components['schemas']['Priority']
 
 export interface TaskTable {
   user_id: string

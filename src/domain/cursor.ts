@@ -30,8 +30,10 @@ export function encodeCursor (position: CursorPosition, fingerprint: string, sec
 export function decodeCursor (cursor: string, fingerprint: string, secret: string): CursorPosition | CursorProblem {
   const [payload, signature, ...rest] = cursor.split('.')
   if (payload === undefined || signature === undefined || rest.length > 0) return 'tampered'
-  const expected = sign(payload, secret)
-  const given = Buffer.from(signature, 'base64url')
+  // The signature is compared as issued, character for character: decoding it first would let
+  // other spellings of the same bytes through (base64 padding, `+`/`/`, unused trailing bits).
+  const expected = Buffer.from(sign(payload, secret).toString('base64url'))
+  const given = Buffer.from(signature)
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 'tampered'
   let decoded: unknown
   try {
@@ -39,6 +41,7 @@ export function decodeCursor (cursor: string, fingerprint: string, secret: strin
   } catch {
     return 'tampered'
   }
+  if (decoded === null || typeof decoded !== 'object') return 'tampered'
   const { k, i, f } = decoded as { k?: unknown, i?: unknown, f?: unknown }
   if (typeof k !== 'string' || typeof i !== 'string' || typeof f !== 'string') return 'tampered'
   if (f !== fingerprint) return 'mismatch'

@@ -2,7 +2,7 @@
  * Tasks: rows → the contract's Task, and request bodies → the values and change sets the
  * repository writes. Pure: no I/O.
  */
-import type { Task, TaskCreate, TaskPatch, TaskReplace } from '../contract/index.js'
+import type { Task, TaskPatch, ValidatedSchemas } from '../contract/index.js'
 import type { TaskPriority, TaskRow } from '../database/types.js'
 import { normalizeTags } from './tags.js'
 
@@ -38,16 +38,19 @@ export interface TaskChanges {
   completed?: boolean | 'toggle'
 }
 
-/** The full state a create or replace writes: omitted optional fields take their defaults. */
-export function fullState (body: TaskCreate | TaskReplace): Required<Omit<TaskChanges, 'completed'>> & { completed: boolean } {
+/**
+ * The full state a create or replace writes. The contract's validator has already filled
+ * every omitted member with its default (openapi.yaml is the only place defaults are written).
+ */
+export function fullState (body: ValidatedSchemas['TaskCreate'] | ValidatedSchemas['TaskReplace']): Required<Omit<TaskChanges, 'completed'>> & { completed: boolean } {
   return {
     title: body.title.trim(),
-    description: body.description ?? null,
-    priority: body.priority ?? 'medium',
-    due_at: body.due_at ?? null,
-    category_id: body.category_id ?? null,
-    tags: normalizeTags(body.tags ?? []),
-    completed: body.completed ?? false
+    description: body.description,
+    priority: body.priority,
+    due_at: body.due_at,
+    category_id: body.category_id,
+    tags: normalizeTags(body.tags),
+    completed: body.completed
   }
 }
 

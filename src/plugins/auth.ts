@@ -1,11 +1,13 @@
 /**
- * Authentication for /api: an `onRequest` hook (so it runs before body parsing and
- * validation: a request without a valid token is 401 whatever else is wrong with it).
+ * Authentication of every operation whose contract `security` asks for a bearer token: an
+ * `onRequest` hook (so it runs before body parsing and validation: a request without a valid
+ * token is 401 whatever else is wrong with it).
  * Verifies the bearer token (src/auth/verifier), sets `request.user`, and creates or
  * refreshes the user row at most once per sub and claims per process per minute.
  */
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
+import { isAuthenticatedRoute } from '../contract/route-contract.js'
 import { ApiProblem } from '../errors.js'
 import { type Identity, KeysUnavailable, TokenRejected, type TokenVerifier } from '../auth/verifier.js'
 import * as users from '../repositories/users.js'
@@ -38,14 +40,14 @@ const auth: FastifyPluginAsync<AuthPluginOptions> = async (app, { verifyToken })
     const claims = `${identity.email ?? ''}\u0000${identity.name ?? ''}`
     const seen = upserted.get(identity.id)
     if (seen !== undefined && seen.claims === claims && Date.now() - seen.at < UPSERT_TTL_MS) return
-    await app.asUser(identity.id, async (db) => { await users.upsert(db, identity.id, identity) })
+    await users.upsert(app.database.forUser(identity.id), identity.id, identity)
     if (upserted.size >= UPSERT_CACHE_MAX) upserted.clear()
     upserted.set(identity.id, { claims, at: Date.now() })
   }
 
   app.decorateRequest('user', null as never)
   app.addHook('onRequest', async (request) => {
-    if (!request.url.startsWith('/api/')) return
+    if (!isAuthenticatedRoute(request)) return
     const header = request.headers.authorization
     if (header === undefined || header === '') throw unauthorized('A bearer token is required.', false)
     const match = BEARER.exec(header)

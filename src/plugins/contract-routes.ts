@@ -1,17 +1,20 @@
 /**
  * Routes from the contract, with fastify-openapi-glue: one route per operation of
  * openapi.yaml, its params/query/headers/body validated and its responses serialized with
- * the contract's own schemas. Startup fails when an operation has no handler, when a handler
- * names no operation, or when anything registers a route the contract does not declare.
+ * the contract's own schemas, and the operation's RouteContract (contract/route-contract.ts)
+ * in its config. Startup fails when an operation has no handler, when a handler names no
+ * operation, or when anything registers a route the contract does not declare.
  *
- * Adds a `preValidation` hook that, before schema validation, refuses a body whose media
- * type the operation does not accept (415) and a missing required body (400), and answers
- * 403 when `{user_id}` is neither the caller's id nor `me`.
+ * Adds three named `preValidation` hooks, in this order: refuseForeignUser (403 when
+ * `{user_id}` is neither the caller's id nor `me`), refuseUnsafeParameters (400 for NUL or
+ * lone surrogates in query and path values) and checkBody (415 for a media type the
+ * operation does not accept, 400 for a missing required body).
  */
 import type { FastifyPluginAsync, FastifyRequest, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import openapiGlue from 'fastify-openapi-glue'
 import { dereferencedContract, listOperations } from '../contract/index.js'
+import { routeContract } from '../contract/route-contract.js'
 import { isSafeText } from '../domain/safe-text.js'
 import { ApiProblem, type FieldError } from '../errors.js'
 import type { Handlers } from '../routes/types.js'
@@ -22,26 +25,38 @@ export interface ContractRoutesOptions {
   infrastructurePrefixes: string[]
 }
 
-interface RouteContract {
-  operationId: string
-  mediaTypes: string[] | undefined
-  bodyRequired: boolean
-  userScoped: boolean
-}
-
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    contract?: RouteContract
+async function refuseForeignUser (request: FastifyRequest): Promise<void> {
+  if (request.routeOptions.config.contract?.userScoped !== true) return
+  const { user_id: pathUser } = request.params as { user_id: string }
+  if (pathUser !== 'me' && pathUser !== request.user.id) {
+    throw new ApiProblem('forbidden', 'The path names another user; use your own id or "me".')
   }
 }
 
-function mediaTypeOf (request: FastifyRequest): string | undefined {
-  const header = request.headers['content-type']
-  return header?.split(';')[0]?.trim().toLowerCase()
+/** Query and path values reach SQL too: NUL and lone surrogates are refused there as in bodies. */
+async function refuseUnsafeParameters (request: FastifyRequest): Promise<void> {
+  if (request.routeOptions.config.contract === undefined) return
+  const unsafe: FieldError[] = []
+  for (const source of [request.query, request.params] as Array<Record<string, unknown> | undefined>) {
+    for (const [name, value] of Object.entries(source ?? {})) {
+      const values = Array.isArray(value) ? value : [value]
+      if (values.some((v) => typeof v === 'string' && !isSafeText(v))) unsafe.push({ parameter: name, detail: 'holds a NUL character or a lone surrogate' })
+    }
+  }
+  if (unsafe.length > 0) throw new ApiProblem('validation-failed', 'Parameters may not hold NUL characters or lone UTF-16 surrogates.', { errors: unsafe })
 }
 
-function hasBody (request: FastifyRequest): boolean {
-  return request.body !== undefined && request.body !== null
+async function checkBody (request: FastifyRequest): Promise<void> {
+  const contract = request.routeOptions.config.contract
+  if (contract?.mediaTypes === undefined) return
+  if (request.body !== undefined && request.body !== null) {
+    const mediaType = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase()
+    if (mediaType === undefined || !contract.mediaTypes.includes(mediaType)) {
+      throw new ApiProblem('unsupported-media-type', `Send the body as ${contract.mediaTypes.join(' or ')}.`)
+    }
+  } else if (contract.bodyRequired) {
+    throw new ApiProblem('validation-failed', 'A request body is required.', { errors: [{ pointer: '', detail: 'is required' }] })
+  }
 }
 
 const contractRoutes: FastifyPluginAsync<ContractRoutesOptions> = async (app, { handlers, infrastructurePrefixes }) => {
@@ -61,49 +76,18 @@ const contractRoutes: FastifyPluginAsync<ContractRoutesOptions> = async (app, { 
     }
   })
 
-  app.addHook('preValidation', async (request) => {
-    const contract = request.routeOptions.config.contract
-    if (contract === undefined) return
-    if (contract.userScoped) {
-      const { user_id: pathUser } = request.params as { user_id: string }
-      if (pathUser !== 'me' && pathUser !== request.user.id) {
-        throw new ApiProblem('forbidden', 'The path names another user; use your own id or "me".')
-      }
-    }
-    // Query and path values reach SQL too: NUL and lone surrogates are refused there as in bodies.
-    const unsafe: FieldError[] = []
-    for (const source of [request.query, request.params] as Array<Record<string, unknown> | undefined>) {
-      for (const [name, value] of Object.entries(source ?? {})) {
-        const values = Array.isArray(value) ? value : [value]
-        if (values.some((v) => typeof v === 'string' && !isSafeText(v))) unsafe.push({ parameter: name, detail: 'holds a NUL character or a lone surrogate' })
-      }
-    }
-    if (unsafe.length > 0) throw new ApiProblem('validation-failed', 'Parameters may not hold NUL characters or lone UTF-16 surrogates.', { errors: unsafe })
-    if (contract.mediaTypes === undefined) return
-    if (hasBody(request)) {
-      const mediaType = mediaTypeOf(request)
-      if (mediaType === undefined || !contract.mediaTypes.includes(mediaType)) {
-        throw new ApiProblem('unsupported-media-type', `Send the body as ${contract.mediaTypes.join(' or ')}.`)
-      }
-    } else if (contract.bodyRequired) {
-      throw new ApiProblem('validation-failed', 'A request body is required.', { errors: [{ pointer: '', detail: 'is required' }] })
-    }
-  })
+  app.addHook('preValidation', refuseForeignUser)
+  app.addHook('preValidation', refuseUnsafeParameters)
+  app.addHook('preValidation', checkBody)
 
   await app.register(openapiGlue, {
     specification: document,
     operationResolver: ((operationId: string) => {
       const handler = (handlers as Record<string, unknown>)[operationId]
       if (typeof handler !== 'function') throw new Error(`operation ${operationId} has no handler`)
-      const spec = operations.find((o) => o.operationId === operationId)
-      if (spec === undefined) throw new Error(`operation ${operationId} is not in the contract`)
-      const contract: RouteContract = {
-        operationId,
-        mediaTypes: spec.operation.requestBody === undefined ? undefined : Object.keys(spec.operation.requestBody.content),
-        bodyRequired: spec.operation.requestBody?.required === true,
-        userScoped: spec.path.includes('{user_id}')
-      }
-      return { handler, config: { contract } }
+      const operation = operations.find((o) => o.operationId === operationId)
+      if (operation === undefined) throw new Error(`operation ${operationId} is not in the contract`)
+      return { handler, config: { contract: routeContract(document, operation) } }
     }) as never
   })
 }

@@ -1,12 +1,13 @@
 /**
  * Overload protection with @fastify/under-pressure: when the event loop lags more than
- * EVENT_LOOP_DELAY_LIMIT_MS, /api requests are answered at once with 503
+ * EVENT_LOOP_DELAY_LIMIT_MS, requests to authenticated operations are answered at once with 503
  * service-unavailable and Retry-After, instead of queueing and slowing every request down.
  * /health and /ready are never refused here (a probe must not fail merely because of load).
  */
 import underPressure from '@fastify/under-pressure'
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
+import { isAuthenticatedRoute } from '../contract/route-contract.js'
 import { ApiProblem } from '../errors.js'
 
 export interface OverloadOptions {
@@ -25,7 +26,7 @@ const overload: FastifyPluginAsync<OverloadOptions> = async (app, { maxEventLoop
     maxEventLoopDelay: maxEventLoopDelayMs,
     sampleInterval: sampleIntervalMs,
     pressureHandler: async (request) => {
-      if (!request.url.startsWith('/api/') || Date.now() < armedAt) return
+      if (!isAuthenticatedRoute(request) || Date.now() < armedAt) return
       throw new ApiProblem('service-unavailable', 'The service is overloaded; retry later.', { headers: { 'retry-after': '2' } })
     }
   })

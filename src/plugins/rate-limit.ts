@@ -1,5 +1,5 @@
 /**
- * Per-user rate limiting of /api with @fastify/rate-limit (RATE_LIMIT_PER_MINUTE a minute,
+ * Per-user rate limiting of the authenticated operations with @fastify/rate-limit (RATE_LIMIT_PER_MINUTE a minute,
  * 0 = off). Its `onRequest` hook runs after the auth hook, so the key is the caller's user
  * id (the client address only for requests that reach it without a user). Over the limit:
  * 429 rate-limited with Retry-After and the RateLimit-* headers of the IETF draft.
@@ -12,6 +12,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import { once } from 'node:events'
 import { Redis } from 'ioredis'
+import { isAuthenticatedRoute } from '../contract/route-contract.js'
 import { ApiProblem } from '../errors.js'
 
 export interface RateLimitOptions {
@@ -41,7 +42,7 @@ const rateLimiting: FastifyPluginAsync<RateLimitOptions> = async (app, { perMinu
     max: perMinute,
     timeWindow: 60_000,
     enableDraftSpec: true,
-    allowList: (request) => !request.url.startsWith('/api/'),
+    allowList: (request) => !isAuthenticatedRoute(request),
     keyGenerator: (request) => (request.user as { id: string } | null)?.id ?? `ip:${request.ip}`,
     errorResponseBuilder: (_request, context) => new ApiProblem('rate-limited', `Rate limit exceeded; retry in ${context.after}.`)
   })

@@ -3,6 +3,7 @@
  * the name of the query/path parameter or header, with a message a person can act on.
  */
 import type { FastifySchemaValidationError } from 'fastify'
+import { readOnlyProperties } from '../contract/index.js'
 import type { FieldError } from '../errors.js'
 import { escapePointer, unescapePointer } from '../domain/json-pointer.js'
 
@@ -12,7 +13,7 @@ function detailOf (error: FastifySchemaValidationError): { path: string, detail:
   const params = error.params as Record<string, unknown>
   if (error.keyword === 'additionalProperties') {
     const name = String(params.additionalProperty)
-    return { path: `${error.instancePath}/${escapePointer(name)}`, detail: READ_ONLY.has(name) ? 'is read-only' : 'is not a known property' }
+    return { path: `${error.instancePath}/${escapePointer(name)}`, detail: readOnlyProperties().has(name) ? 'is read-only' : 'is not a known property' }
   }
   if (error.keyword === 'required') {
     return { path: `${error.instancePath}/${escapePointer(String(params.missingProperty))}`, detail: 'is required' }
@@ -24,9 +25,6 @@ function detailOf (error: FastifySchemaValidationError): { path: string, detail:
   }
   return { path: error.instancePath, detail: error.message ?? 'is invalid' }
 }
-
-/** Server-assigned fields: a client sending them is told so, rather than "unknown". */
-const READ_ONLY = new Set(['id', 'user_id', 'completed_at', 'created_at', 'updated_at', 'version'])
 
 export function toFieldErrors (errors: FastifySchemaValidationError[], context: SchemaErrorDataVar | undefined): FieldError[] {
   const seen = new Set<string>()

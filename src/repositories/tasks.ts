@@ -6,7 +6,8 @@
  */
 import { type Expression, type ExpressionBuilder, type Kysely, type RawBuilder, type SqlBool, sql } from 'kysely'
 import { isForeignKeyViolation } from '../database/sql-errors.js'
-import type { Database, TaskPriority, TaskRow } from '../database/types.js'
+import type { ValidatedOperations } from '../contract/index.js'
+import type { Database, TaskRow } from '../database/types.js'
 import type { TaskChanges } from '../domain/tasks.js'
 
 export type Miss =
@@ -111,20 +112,15 @@ export async function remove (db: Kysely<Database>, userId: string, taskId: stri
   return row === undefined ? await explainMiss(db, userId, taskId) : true
 }
 
-export type TaskSort = 'created_at' | 'updated_at' | 'due_at' | 'priority' | 'title'
-export type SortOrder = 'asc' | 'desc'
+type ListTasksQuery = NonNullable<ValidatedOperations['listTasks']['parameters']['query']>
+export type TaskSort = NonNullable<ListTasksQuery['sort']>
+export type SortOrder = NonNullable<ListTasksQuery['order']>
 
-export interface TaskListQuery {
-  status: 'all' | 'pending' | 'completed'
-  priority?: TaskPriority | undefined
-  categoryId?: string | undefined
-  tag?: string | undefined
-  q?: string | undefined
-  dueAfter?: string | undefined
-  dueBefore?: string | undefined
-  sort: TaskSort
-  order: SortOrder
-  limit: number
+/**
+ * listTasks' query as the contract names it, defaults applied (status, sort, order, limit),
+ * the cursor already decoded into `after`.
+ */
+export type TaskListQuery = Omit<ListTasksQuery, 'cursor'> & Required<Pick<ListTasksQuery, 'status' | 'sort' | 'order' | 'limit'>> & {
   /** Rows strictly after this position in the listing's order. */
   after?: { key: string, id: string } | undefined
 }
@@ -173,13 +169,13 @@ export async function list (db: Kysely<Database>, userId: string, query: TaskLis
   if (query.status === 'pending') select = select.where('completed', '=', false)
   if (query.status === 'completed') select = select.where('completed', '=', true)
   if (query.priority !== undefined) select = select.where('priority', '=', query.priority)
-  if (query.categoryId !== undefined) select = select.where('category_id', '=', query.categoryId)
+  if (query.category_id !== undefined) select = select.where('category_id', '=', query.category_id)
   if (query.tag !== undefined) select = select.where(sql<boolean>`tags @> ARRAY[${query.tag.trim().toLowerCase()}]::text[]`)
   // plainto_tsquery treats every character of q as text: words are ANDed, operators and
   // punctuation are never syntax. The 'simple' configuration lowercases without stemming.
   if (query.q !== undefined) select = select.where(sql<boolean>`search @@ plainto_tsquery('simple', ${query.q})`)
-  if (query.dueAfter !== undefined) select = select.where('due_at', '>=', query.dueAfter as never)
-  if (query.dueBefore !== undefined) select = select.where('due_at', '<', query.dueBefore as never)
+  if (query.due_after !== undefined) select = select.where('due_at', '>=', query.due_after)
+  if (query.due_before !== undefined) select = select.where('due_at', '<', query.due_before)
   if (query.after !== undefined) {
     const comparison = query.order === 'asc' ? sql`>` : sql`<`
     select = select.where(sql<boolean>`(${expression}, id) ${comparison} (${bound(query.after.key)}, ${query.after.id}::uuid)`)

@@ -11,43 +11,39 @@ const nameTaken = (): ApiProblem => new ApiProblem('conflict', 'A category with 
 
 export const categoryHandlers: Handlers<'listCategories' | 'createCategory' | 'getCategory' | 'updateCategory' | 'deleteCategory'> = {
   async listCategories (request) {
-    const userId = request.user.id
-    const rows = await request.server.asUser(userId, async (db) => await categories.list(db, userId))
+    const rows = await categories.list(request.db, request.user.id)
     return { items: rows.map(toCategory) }
   },
 
   async createCategory (request, reply) {
     const { name, color } = request.body
     const userId = request.user.id
-    const row = await request.server.asUser(userId, async (db) => await categories.insert(db, userId, { name: name.trim(), color: color ?? null }))
+    const row = await categories.insert(request.db, userId, { name: name.trim(), color })
     if (row === 'conflict') throw nameTaken()
     reply.code(201).header('location', resourcePath(userId, 'categories', row.id))
     return toCategory(row)
   },
 
   async getCategory (request) {
-    const userId = request.user.id
-    const row = await request.server.asUser(userId, async (db) => await categories.findById(db, userId, request.params.category_id))
+    const row = await categories.findById(request.db, request.user.id, request.params.category_id)
     if (row === undefined) throw notFound()
     return toCategory(row)
   },
 
   async updateCategory (request) {
     const { name, color } = request.body
-    const userId = request.user.id
     const changes = {
       ...(name === undefined ? {} : { name: name.trim() }),
       ...(color === undefined ? {} : { color })
     }
-    const row = await request.server.asUser(userId, async (db) => await categories.update(db, userId, request.params.category_id, changes))
+    const row = await categories.update(request.db, request.user.id, request.params.category_id, changes)
     if (row === 'missing') throw notFound()
     if (row === 'conflict') throw nameTaken()
     return toCategory(row)
   },
 
   async deleteCategory (request, reply) {
-    const userId = request.user.id
-    const removed = await request.server.asUser(userId, async (db) => await categories.remove(db, userId, request.params.category_id))
+    const removed = await categories.remove(request.db, request.user.id, request.params.category_id)
     if (!removed) throw notFound()
     return await reply.code(204).send()
   }

@@ -1,6 +1,4 @@
 /** getHealth and getReadiness: no authentication, no contract data. */
-import { sql } from 'kysely'
-import { ApiProblem } from '../errors.js'
 import type { Handlers } from './types.js'
 
 export const healthHandlers: Handlers<'getHealth' | 'getReadiness'> = {
@@ -9,12 +7,7 @@ export const healthHandlers: Handlers<'getHealth' | 'getReadiness'> = {
   },
 
   async getReadiness (request) {
-    try {
-      await sql`SELECT 1`.execute(request.server.db)
-    } catch (error) {
-      request.log.warn({ err: error }, 'readiness check failed')
-      throw new ApiProblem('service-unavailable', 'The database does not answer.', { headers: { 'retry-after': '5' } })
-    }
+    await request.server.checkDatabase()
     return { status: 'ready', checks: { database: 'up' } }
   }
 }

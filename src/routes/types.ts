@@ -1,26 +1,28 @@
 /**
  * Handler types derived from the generated contract types: a handler for operation K gets
- * its path, query and header parameters and its body typed as openapi.yaml declares, and
- * must return one of K's success bodies.
+ * its path, query and header parameters and its body typed as openapi.yaml declares them
+ * once validated (members with a default are present), and must return one of K's success
+ * bodies.
  */
 import type { FastifyReply, FastifyRequest, RouteGenericInterface } from 'fastify'
-import type { OperationId, operations } from '../contract/index.js'
+import type { OperationId, operationIndex, operations, ValidatedOperations } from '../contract/index.js'
 
-/** Operations served by @fastify/swagger(-ui) rather than by a handler. */
-export type ContractServedOperation = 'getContractJson' | 'getContractYaml' | 'getDocs'
-export type HandledOperation = Exclude<OperationId, ContractServedOperation>
+/** Operations a handler serves (not those the docs plugin serves: `x-no-fastify-config`). */
+export type HandledOperation = { [K in OperationId]: (typeof operationIndex)[K]['handled'] extends true ? K : never }[OperationId]
 
 type Op<K extends OperationId> = operations[K]
 type Part<K extends OperationId, Where extends 'path' | 'query' | 'header'> =
-  Op<K>['parameters'] extends Record<Where, infer P> ? ([P] extends [never] ? Record<string, never> : NonNullable<P>) : Record<string, never>
+  ValidatedOperations[K]['parameters'] extends Record<Where, infer P> ? ([P] extends [never] ? Record<string, never> : NonNullable<P>) : Record<string, never>
+/** Query parameters with a default in the contract are always present once validated. */
+type Query<K extends OperationId> = Part<K, 'query'> & Required<Pick<Part<K, 'query'>, keyof (typeof operationIndex)[K]['queryDefaults'] & keyof Part<K, 'query'>>>
 
 /** Node lowercases header names; the contract spells them as on the wire (`If-Match`). */
 type LowercaseKeys<T> = { [P in keyof T as Lowercase<P & string>]: T[P] }
 
 type ContentOf<B> = B extends { content: infer C } ? C[keyof C] : never
 type Body<K extends OperationId> =
-  Op<K> extends { requestBody: infer B } ? ContentOf<B>
-    : Op<K> extends { requestBody?: infer B } ? ContentOf<B> | undefined
+  ValidatedOperations[K] extends { requestBody: infer B } ? ContentOf<B>
+    : ValidatedOperations[K] extends { requestBody?: infer B } ? ContentOf<B> | undefined
       : undefined
 
 type Success = 200 | 201
@@ -32,7 +34,7 @@ export type SuccessBody<K extends OperationId> = {
 
 export interface OperationRoute<K extends OperationId> extends RouteGenericInterface {
   Params: Part<K, 'path'>
-  Querystring: Part<K, 'query'>
+  Querystring: Query<K>
   Headers: LowercaseKeys<Part<K, 'header'>>
   Body: Body<K>
 }

@@ -6,8 +6,7 @@ import type { Handlers } from './types.js'
 
 export const userHandlers: Handlers<'getCurrentUser'> = {
   async getCurrentUser (request) {
-    const userId = request.user.id
-    const row = await request.server.asUser(userId, async (db) => await users.findById(db, userId))
+    const row = await users.findById(request.db, request.user.id)
     // The auth hook created the row; only a concurrent account deletion could remove it.
     if (row === undefined) throw new ApiProblem('not-found', 'No such user.')
     return toUser(row)

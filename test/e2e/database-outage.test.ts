@@ -8,8 +8,8 @@ import { mkdirSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
 import { createDatabase } from '../../src/database/create.js'
-import { startEmbeddedPostgres } from '../../src/database/embedded.js'
-import { ensureEmbeddedDatabase } from '../../src/database/embedded-database.js'
+import { ensureDatabase } from '../../src/database/admin.js'
+import { startEmbeddedPostgres } from '../../src/local/embedded-postgres.js'
 import { migrateToLatest } from '../../src/database/migrate.js'
 import { buildTestApp } from '../helpers/build-app.js'
 import { inject } from '../helpers/contract.js'
@@ -22,7 +22,7 @@ t.test('a database outage under a running service', async (t) => {
   const port = 57000 + Math.floor(Math.random() * 2000)
   let server = await startEmbeddedPostgres({ dataDir, port })
   t.teardown(async () => { await server.stop(); rmSync(dataDir, { recursive: true, force: true }) })
-  const url = await ensureEmbeddedDatabase(server)
+  const url = await ensureDatabase(server.url, 'todo')
   const migrator = createDatabase({ url, poolMax: 1 })
   await migrateToLatest(migrator)
   await migrator.destroy()

@@ -1,19 +1,23 @@
 /**
  * Row-level security (db/migrations/202611240800_row_level_security.ts) holds under the
- * repositories: statements deliberately written without their user filter, run the way the
- * service runs them (role todo_app, in a transaction naming the caller), reach only the
- * caller's rows. The owner's view of the same tables is the control: it sees both users.
+ * repositories: statements deliberately written without their user filter, or handed another
+ * user's id, run the way the service runs them (role todo_app, each statement naming the
+ * bound caller: src/database/dialect.ts), reach only the caller's rows. The owner's view of
+ * the same tables is the control: it sees both users.
  */
 import { randomUUID } from 'node:crypto'
 import { type Kysely, sql } from 'kysely'
 import pg from 'pg'
 import t from 'tap'
-import { createDatabase } from '../../src/database/create.js'
+import { openDatabase } from '../../src/database/create.js'
 import { SERVICE_ROLE, serviceRoleLoopholes } from '../../src/database/service-role.js'
 import type { Database } from '../../src/database/types.js'
-import { createUserScope } from '../../src/database/user-scope.js'
-import { SET_USER_SQL } from '../../src/database/user-statements.js'
-import { sharedDb, sharedServiceDb, sharedUrl } from '../helpers/database.js'
+import { SET_USER_SQL } from '../../src/database/user-statement.js'
+import * as categories from '../../src/repositories/categories.js'
+import * as idempotency from '../../src/repositories/idempotency.js'
+import * as tasks from '../../src/repositories/tasks.js'
+import * as users from '../../src/repositories/users.js'
+import { sharedDb, sharedServiceDatabase, sharedUrl } from '../helpers/database.js'
 import { newUserId } from '../helpers/tokens.js'
 
 interface Fixture { userId: string, categoryId: string, taskId: string }
@@ -35,8 +39,9 @@ const rlsViolation = { code: '42501', message: /violates row-level security poli
 
 t.test('row-level security', async (t) => {
   const owner = sharedDb(t)
-  const service = sharedServiceDb(t)
-  const { asUser } = createUserScope(service, { rowLevelSecurity: true })
+  const database = sharedServiceDatabase(t)
+  const service = database.db
+  const asUser = async <T>(userId: string, work: (db: Kysely<Database>) => Promise<T>): Promise<T> => await work(database.forUser(userId))
   const alice = await seedUser(owner, 'alice')
   const bob = await seedUser(owner, 'bob')
   const both = [alice.userId, bob.userId]
@@ -81,20 +86,49 @@ t.test('row-level security', async (t) => {
     t.equal((await owner.selectFrom('tasks').select('user_id').where('id', '=', alice.taskId).executeTakeFirstOrThrow()).user_id, alice.userId)
   })
 
-  t.test('outside a user\'s transaction the service sees nothing, and the caller never lingers', async (t) => {
-    // One connection, so the statement after the transaction runs where the setting was made.
-    const single = createDatabase({ url: sharedUrl(), poolMax: 1, role: SERVICE_ROLE })
-    t.teardown(async () => { await single.destroy() })
-    t.same(await single.selectFrom('tasks').select('id').execute(), [], 'no user named: no rows')
-    const inside = await createUserScope(single, { rowLevelSecurity: true }).asUser(alice.userId, async (db) =>
-      await db.selectFrom('tasks').select('id').execute())
-    t.equal(inside.length, 1)
-    t.same(await single.selectFrom('tasks').select('id').execute(), [], 'after COMMIT the connection names no user again')
-    await t.rejects(createUserScope(single, { rowLevelSecurity: true }).asUser(alice.userId, async () => { throw new Error('boom') }), /boom/)
-    t.same(await single.selectFrom('tasks').select('id').execute(), [], 'nor after ROLLBACK')
+  t.test('a repository handed another user\'s id by mistake reaches none of their rows', async (t) => {
+    // The bound caller is alice; every call below names bob, as a buggy handler might.
+    const asAlice = database.forUser(alice.userId)
+    t.equal(await tasks.findById(asAlice, bob.userId, bob.taskId), undefined, 'bob\'s task is not found')
+    t.same((await tasks.list(asAlice, bob.userId, { status: 'all', sort: 'created_at', order: 'desc', limit: 50 })).rows, [], 'bob\'s list is empty')
+    t.same(await tasks.update(asAlice, bob.userId, bob.taskId, { title: 'hijacked' }), { miss: 'missing' }, 'bob\'s task cannot be changed')
+    t.same(await tasks.remove(asAlice, bob.userId, bob.taskId), { miss: 'missing' }, 'nor deleted')
+    t.equal(await categories.findById(asAlice, bob.userId, bob.categoryId), undefined, 'bob\'s category is not found')
+    t.equal(await categories.remove(asAlice, bob.userId, bob.categoryId), false, 'nor deleted')
+    t.equal(await users.findById(asAlice, bob.userId), undefined, 'bob\'s user row is not found')
+    t.equal(await idempotency.find(asAlice, bob.userId, 'k'), undefined, 'bob\'s idempotency record is not found')
+    await t.rejects(tasks.insert(asAlice, bob.userId, { title: 'planted', description: null, priority: 'low', due_at: null, category_id: null, tags: [], completed: false }), rlsViolation, 'no task can be created for bob')
+    const bobsRows = await owner.selectFrom('tasks').select(['title', 'version']).where('user_id', '=', bob.userId).execute()
+    t.same(bobsRows, [{ title: 'bob\'s task', version: 1 }], 'bob\'s task is as it was')
+    t.ok(await owner.selectFrom('categories').select('id').where('id', '=', bob.categoryId).executeTakeFirst(), 'bob\'s category is still there')
   })
 
-  t.test('a pool without the pipelining (src/database/user-statements.ts) fails closed', async (t) => {
+  t.test('outside a user\'s statements the service sees nothing, and the caller never lingers', async (t) => {
+    // One connection, so the statement after runs where the setting was made.
+    const single = openDatabase({ url: sharedUrl(), poolMax: 1, role: SERVICE_ROLE })
+    t.teardown(async () => { await single.destroy() })
+    const unnamed = async (): Promise<unknown> => {
+      const { rows } = await sql<{ user_id: string | null }>`SELECT current_setting('app.user_id', true) AS user_id`.execute(single.db)
+      return rows[0]?.user_id ?? ''
+    }
+    t.same(await single.db.selectFrom('tasks').select('id').execute(), [], 'no user named: no rows')
+    const inside = await single.forUser(alice.userId).selectFrom('tasks').select('id').execute()
+    t.equal(inside.length, 1)
+    t.same(await single.db.selectFrom('tasks').select('id').execute(), [], 'after the statement the connection names no user again')
+    t.equal(await unnamed(), '', 'no setting survives on the connection')
+    const inTransaction = await single.forUser(alice.userId).transaction().execute(async (trx) =>
+      (await trx.selectFrom('tasks').select('id').execute()).length)
+    t.equal(inTransaction, 1, 'a transaction as alice sees her rows')
+    t.same(await single.db.selectFrom('tasks').select('id').execute(), [], 'after COMMIT the connection names no user again')
+    await t.rejects(single.forUser(alice.userId).transaction().execute(async (trx) => {
+      await trx.selectFrom('tasks').select('id').execute()
+      throw new Error('boom')
+    }), /boom/)
+    t.same(await single.db.selectFrom('tasks').select('id').execute(), [], 'nor after ROLLBACK')
+    t.equal(await unnamed(), '')
+  })
+
+  t.test('a statement sent without the pipeline fails closed', async (t) => {
     const plain = new pg.Pool({ connectionString: sharedUrl(), max: 1, options: `-c role=${SERVICE_ROLE}` })
     t.teardown(async () => { await plain.end() })
     const client = await plain.connect()

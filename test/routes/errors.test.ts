@@ -118,14 +118,13 @@ t.test('request bodies', async (t) => {
 
 t.test('unexpected faults', async (t) => {
   t.test('answer 500 with no internals in the body', async (t) => {
-    // A database whose every query fails with an SQL error (not a connection error).
-    const { Kysely, PostgresDialect } = await import('kysely')
-    const pg = (await import('pg')).default
+    // A database whose every query fails with an SQL error (not a connection error): the
+    // role exists but its search_path names no schema, so no table resolves.
+    const { openDatabase } = await import('../../src/database/create.js')
     const { sharedUrl } = await import('../helpers/database.js')
-    const pool = new pg.Pool({ connectionString: sharedUrl(), max: 1, options: '-c search_path=nothing_here' })
-    const broken = new Kysely<never>({ dialect: new PostgresDialect({ pool }) })
+    const broken = openDatabase({ url: sharedUrl() + '?options=-c%20search_path%3Dnothing_here', poolMax: 1, rowLevelSecurity: false })
     t.teardown(async () => { await broken.destroy() })
-    const brokenApp = await buildTestApp(t, { db: broken as never })
+    const brokenApp = await buildTestApp(t, { database: broken, env: { RLS_ENABLED: 'false' } })
     const response = await inject(t, brokenApp, { method: 'GET', url: '/api/me', headers: bearer(tokenFor(newUserId())) })
     t.equal(response.statusCode, 500)
     t.equal(response.json().type, 'urn:todo-contract:problem:internal')

@@ -20,11 +20,11 @@ t.test('getReadiness', async (t) => {
   })
 
   t.test('answers 503 with Retry-After when the database is unreachable', async (t) => {
-    const { createDatabase } = await import('../../src/database/create.js')
+    const { openDatabase } = await import('../../src/database/create.js')
     // Nothing listens on port 1: connecting fails at once, like a database that went away.
-    const db = createDatabase({ url: 'postgres://postgres@127.0.0.1:1/none', poolMax: 1 })
-    t.teardown(async () => { await db.destroy() })
-    const app = await buildTestApp(t, { db })
+    const database = openDatabase({ url: 'postgres://postgres@127.0.0.1:1/none', poolMax: 1 })
+    t.teardown(async () => { await database.destroy() })
+    const app = await buildTestApp(t, { database })
     const response = await inject(t, app, { method: 'GET', url: '/ready' })
     t.equal(response.statusCode, 503)
     t.equal(response.headers['content-type'], 'application/problem+json; charset=utf-8')

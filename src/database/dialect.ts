@@ -1,0 +1,181 @@
+/**
+ * The Kysely dialect of this service: PostgreSQL over a pg Pool, with the user seam built in.
+ *
+ * A Kysely made by `forUser(id)` sends each statement as that user (src/database/
+ * user-statement.ts: the row-level security setting in the same round trip as the statement,
+ * ending with it); the unscoped Kysely names nobody, so under row-level security it sees no
+ * user's rows (fail closed). Both run parameterised statements as named prepared statements:
+ * each connection parses and plans a text once and then only binds and executes it, which on
+ * the hot reads is PostgreSQL CPU saved on every request (behind PgBouncer in transaction mode
+ * this needs 1.21+ with max_prepared_statements).
+ *
+ * Everything here is Kysely's public Dialect/Driver/DatabaseConnection interface and pg's
+ * public client API: no pg internals are patched.
+ */
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type DatabaseIntrospector,
+  type Dialect,
+  type DialectAdapter,
+  type Driver,
+  Kysely,
+  PostgresAdapter,
+  PostgresIntrospector,
+  PostgresQueryCompiler,
+  type QueryCompiler,
+  type QueryResult,
+  type TransactionSettings
+} from 'kysely'
+import { createHash } from 'node:crypto'
+import type pg from 'pg'
+import { PreparedOnConnection, type StatementResult, UserStatement } from './user-statement.js'
+
+const names = new Map<string, string>()
+const MAX_NAMES = 2_000
+
+/** The statement name of a text: derived from it, so the same name never stands for two texts. */
+export function statementName (text: string): string {
+  let name = names.get(text)
+  if (name === undefined) {
+    name = 'k' + createHash('sha1').update(text).digest('base64url')
+    if (names.size >= MAX_NAMES) names.clear()
+    names.set(text, name)
+  }
+  return name
+}
+
+/** Per pg client: the statements user-statement.ts has prepared on it. */
+const preparedByClient = new WeakMap<pg.PoolClient, PreparedOnConnection>()
+
+const AFFECTING = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE'])
+
+function toQueryResult<R> ({ command, rowCount, rows }: StatementResult | pg.QueryResult): QueryResult<R> {
+  return {
+    rows: (rows ?? []) as R[],
+    ...(command !== null && AFFECTING.has(command) ? { numAffectedRows: BigInt(rowCount ?? 0) } : {})
+  }
+}
+
+/** One pooled client, reserved for one Kysely connection; `userId` set: every statement names it. */
+class ServiceConnection implements DatabaseConnection {
+  readonly #client: pg.PoolClient
+  readonly #userId: string | undefined
+  readonly #types: pg.CustomTypesConfig
+
+  constructor (client: pg.PoolClient, userId: string | undefined, types: pg.CustomTypesConfig) {
+    this.#client = client
+    this.#userId = userId
+    this.#types = types
+  }
+
+  async executeQuery<R> (compiled: CompiledQuery): Promise<QueryResult<R>> {
+    const values = compiled.parameters as unknown[]
+    if (this.#userId === undefined) {
+      // Unparameterised texts (DDL, maintenance) are sent as they are.
+      return toQueryResult(await this.#client.query(values.length === 0 ? compiled.sql : { name: statementName(compiled.sql), text: compiled.sql, values }))
+    }
+    // As a user, every statement carries the setting, parameters or not (transaction control
+    // goes through `control`).
+    let prepared = preparedByClient.get(this.#client)
+    if (prepared === undefined) {
+      prepared = new PreparedOnConnection()
+      preparedByClient.set(this.#client, prepared)
+    }
+    const options = { userId: this.#userId, name: 'u' + statementName(compiled.sql).slice(1), text: compiled.sql, values, types: this.#types, prepared }
+    const result = await new Promise<StatementResult>((resolve, reject) => {
+      this.#client.query(new UserStatement({
+        ...options,
+        done: (error, outcome) => { if (error === null) resolve(outcome as StatementResult); else reject(error) }
+      }))
+    })
+    return toQueryResult(result)
+  }
+
+  /** Transaction control: never preceded by the setting (it must follow BEGIN, and means nothing to COMMIT). */
+  async control (sql: string): Promise<void> {
+    await this.#client.query(sql)
+  }
+
+  async * streamQuery<R> (): AsyncIterableIterator<QueryResult<R>> {
+    throw new Error('streaming is not supported by this dialect')
+  }
+
+  release (): void {
+    this.#client.release()
+  }
+}
+
+class ServiceDriver implements Driver {
+  readonly #pool: pg.Pool
+  readonly #userId: string | undefined
+  readonly #types: pg.CustomTypesConfig
+  readonly #ownsPool: boolean
+
+  constructor (pool: pg.Pool, userId: string | undefined, types: pg.CustomTypesConfig, ownsPool: boolean) {
+    this.#pool = pool
+    this.#userId = userId
+    this.#types = types
+    this.#ownsPool = ownsPool
+  }
+
+  async init (): Promise<void> {}
+
+  async acquireConnection (): Promise<DatabaseConnection> {
+    return new ServiceConnection(await this.#pool.connect(), this.#userId, this.#types)
+  }
+
+  async beginTransaction (connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    const mode = [
+      ...(settings.isolationLevel === undefined ? [] : [`isolation level ${settings.isolationLevel}`]),
+      ...(settings.accessMode === undefined ? [] : [settings.accessMode])
+    ]
+    await (connection as ServiceConnection).control(mode.length === 0 ? 'begin' : `start transaction ${mode.join(' ')}`)
+  }
+
+  async commitTransaction (connection: DatabaseConnection): Promise<void> {
+    await (connection as ServiceConnection).control('commit')
+  }
+
+  async rollbackTransaction (connection: DatabaseConnection): Promise<void> {
+    await (connection as ServiceConnection).control('rollback')
+  }
+
+  async releaseConnection (connection: DatabaseConnection): Promise<void> {
+    (connection as ServiceConnection).release()
+  }
+
+  /** The unscoped Kysely owns the pool; a user's Kysely only borrows it. */
+  async destroy (): Promise<void> {
+    if (this.#ownsPool && !this.#pool.ended && !this.#pool.ending) await this.#pool.end()
+  }
+}
+
+/** `userId` undefined: statements name no user. */
+export class ServiceDialect implements Dialect {
+  readonly #pool: pg.Pool
+  readonly #userId: string | undefined
+  readonly #types: pg.CustomTypesConfig
+
+  constructor (pool: pg.Pool, types: pg.CustomTypesConfig, userId?: string) {
+    this.#pool = pool
+    this.#types = types
+    this.#userId = userId
+  }
+
+  createDriver (): Driver {
+    return new ServiceDriver(this.#pool, this.#userId, this.#types, this.#userId === undefined)
+  }
+
+  createQueryCompiler (): QueryCompiler {
+    return new PostgresQueryCompiler()
+  }
+
+  createAdapter (): DialectAdapter {
+    return new PostgresAdapter()
+  }
+
+  createIntrospector (db: Kysely<any>): DatabaseIntrospector {
+    return new PostgresIntrospector(db)
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * This file was generated from openapi.yaml by scripts/generate.ts (`npm run generate`).
+ * Do not make direct changes to the file.
+ */
+
+export const operationIndex = {
+  getCurrentUser: {"method":"GET","path":"/api/me","authenticated":true,"handled":true,"queryDefaults":{}},
+  listTasks: {"method":"GET","path":"/api/{user_id}/tasks","authenticated":true,"handled":true,"queryDefaults":{"status":"all","sort":"created_at","order":"desc","limit":50}},
+  createTask: {"method":"POST","path":"/api/{user_id}/tasks","authenticated":true,"handled":true,"queryDefaults":{}},
+  getTask: {"method":"GET","path":"/api/{user_id}/tasks/{task_id}","authenticated":true,"handled":true,"queryDefaults":{}},
+  replaceTask: {"method":"PUT","path":"/api/{user_id}/tasks/{task_id}","authenticated":true,"handled":true,"queryDefaults":{}},
+  deleteTask: {"method":"DELETE","path":"/api/{user_id}/tasks/{task_id}","authenticated":true,"handled":true,"queryDefaults":{}},
+  updateTask: {"method":"PATCH","path":"/api/{user_id}/tasks/{task_id}","authenticated":true,"handled":true,"queryDefaults":{}},
+  toggleTaskCompletion: {"method":"PATCH","path":"/api/{user_id}/tasks/{task_id}/complete","authenticated":true,"handled":true,"queryDefaults":{}},
+  listCategories: {"method":"GET","path":"/api/{user_id}/categories","authenticated":true,"handled":true,"queryDefaults":{}},
+  createCategory: {"method":"POST","path":"/api/{user_id}/categories","authenticated":true,"handled":true,"queryDefaults":{}},
+  getCategory: {"method":"GET","path":"/api/{user_id}/categories/{category_id}","authenticated":true,"handled":true,"queryDefaults":{}},
+  deleteCategory: {"method":"DELETE","path":"/api/{user_id}/categories/{category_id}","authenticated":true,"handled":true,"queryDefaults":{}},
+  updateCategory: {"method":"PATCH","path":"/api/{user_id}/categories/{category_id}","authenticated":true,"handled":true,"queryDefaults":{}},
+  getHealth: {"method":"GET","path":"/health","authenticated":false,"handled":true,"queryDefaults":{}},
+  getReadiness: {"method":"GET","path":"/ready","authenticated":false,"handled":true,"queryDefaults":{}},
+  getContractJson: {"method":"GET","path":"/openapi.json","authenticated":false,"handled":false,"queryDefaults":{}},
+  getContractYaml: {"method":"GET","path":"/openapi.yaml","authenticated":false,"handled":false,"queryDefaults":{}},
+  getDocs: {"method":"GET","path":"/docs","authenticated":false,"handled":false,"queryDefaults":{}}
+} as const
