@@ -7,9 +7,10 @@
  */
 import cluster from 'node:cluster'
 import closeWithGrace from 'close-with-grace'
+import pinoPretty from 'pino-pretty'
 import { buildApp } from './app.js'
 import { ensureLocalSecret } from './auth/local-secret.js'
-import { type Config, ConfigError, loadConfig } from './config.js'
+import { chooseLogFormat, type Config, ConfigError, loadConfig } from './config.js'
 import { createDatabase } from './database/create.js'
 import { type EmbeddedDatabase, startEmbeddedPostgres } from './database/embedded.js'
 import { ensureEmbeddedDatabase } from './database/embedded-database.js'
@@ -76,9 +77,20 @@ async function prepare (config: Readonly<Config>): Promise<{ config: Readonly<Co
   return { config: { ...config, database: { ...config.database, url } }, url, embedded }
 }
 
+/**
+ * pino options for buildApp: JSON lines (buildApp's default) for machines, or human-readable
+ * lines for a person at a terminal (LOG_FORMAT, see chooseLogFormat). The pretty stream runs
+ * in this thread and writes synchronously, so its lines keep their order with the service's
+ * other messages; a terminal never needs the throughput of JSON logging.
+ */
+function loggerOptions (config: Readonly<Config>): object {
+  if (chooseLogFormat(config.log.format, process.stdout.isTTY === true) === 'json') return {}
+  return { stream: pinoPretty({ translateTime: 'SYS:HH:MM:ss.l', ignore: 'hostname', sync: true }) }
+}
+
 /** Serves in this process until a signal; then closes the app and (if any) the embedded database. */
 async function serve (config: Readonly<Config>, embedded?: EmbeddedDatabase): Promise<void> {
-  const app = await buildApp(config)
+  const app = await buildApp(config, { logger: loggerOptions(config) })
   closeWithGrace({ delay: config.server.shutdownGraceMs }, async ({ signal, err }) => {
     if (err !== undefined) app.log.error({ err }, 'closing after an error')
     else app.log.info({ signal }, 'closing')
