@@ -19,6 +19,7 @@ const schema = {
     REQUEST_TIMEOUT_MS: { type: 'integer', minimum: 0, maximum: 600000, default: 30000, description: 'Longest time a client may take to send a whole request (0: no limit).' },
     EVENT_LOOP_DELAY_LIMIT_MS: { type: 'integer', minimum: 0, maximum: 60000, default: 1000, description: 'Event-loop delay above which /api answers 503 instead of queueing (0: off).' },
     LOG_LEVEL: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', description: 'pino log level.' },
+    LOG_FORMAT: { type: 'string', enum: ['auto', 'json', 'pretty'], default: 'auto', description: 'Log lines as `json` (one object a line) or `pretty` (human-readable, pino-pretty); `auto`: pretty when stdout is a terminal, JSON otherwise.' },
     TRUST_PROXY: { type: 'boolean', default: false, description: 'Trust `X-Forwarded-*` headers from a reverse proxy.' },
     DATABASE_URL: { type: 'string', pattern: '^postgres(ql)?://', description: 'PostgreSQL connection string. Unset: an embedded PostgreSQL is started in `DATA_DIR`.' },
     DATABASE_POOL_MAX: { type: 'integer', minimum: 1, maximum: 1000, default: 10, description: 'Connections in the pg pool of each process.' },
@@ -55,7 +56,7 @@ export type JwtKeySource =
 export interface Config {
   env: 'development' | 'production' | 'test'
   server: { host: string, port: number, trustProxy: boolean, workers: number, shutdownGraceMs: number, requestTimeoutMs: number, eventLoopDelayLimitMs: number }
-  log: { level: string }
+  log: { level: string, format: LogFormatSetting }
   database: {
     /** undefined: start the embedded PostgreSQL. */
     url: string | undefined
@@ -94,6 +95,18 @@ export function resolvedAlready (config: Readonly<Config>): Readonly<ResolvedCon
   return { ...config, database: { ...config.database, url }, jwt: { ...config.jwt, key } }
 }
 
+export type LogFormatSetting = 'auto' | 'json' | 'pretty'
+
+/**
+ * The log format to use: LOG_FORMAT, or with `auto` pretty for a person at a terminal and
+ * JSON for whatever else reads stdout (a log collector, a pipe). Pure: the caller says
+ * whether stdout is a terminal.
+ */
+export function chooseLogFormat (setting: LogFormatSetting, stdoutIsTerminal: boolean): 'json' | 'pretty' {
+  if (setting !== 'auto') return setting
+  return stdoutIsTerminal ? 'pretty' : 'json'
+}
+
 export class ConfigError extends Error {
   readonly problems: string[]
   constructor (problems: string[]) {
@@ -113,6 +126,7 @@ interface RawEnv {
   EVENT_LOOP_DELAY_LIMIT_MS: number
   DATABASE_STATEMENT_TIMEOUT_MS: number
   LOG_LEVEL: string
+  LOG_FORMAT: LogFormatSetting
   TRUST_PROXY: boolean
   DATABASE_URL?: string
   DATABASE_POOL_MAX: number
@@ -201,7 +215,7 @@ export function loadConfig (env: Record<string, string | undefined>): Readonly<C
       requestTimeoutMs: raw.REQUEST_TIMEOUT_MS,
       eventLoopDelayLimitMs: raw.EVENT_LOOP_DELAY_LIMIT_MS
     },
-    log: { level: raw.LOG_LEVEL },
+    log: { level: raw.LOG_LEVEL, format: raw.LOG_FORMAT },
     database: { url: raw.DATABASE_URL, poolMax: raw.DATABASE_POOL_MAX, statementTimeoutMs: raw.DATABASE_STATEMENT_TIMEOUT_MS, migrateOnStart: raw.MIGRATE_ON_START, rowLevelSecurity: raw.RLS_ENABLED },
     embedded: { dataDir: isAbsolute(raw.DATA_DIR) ? raw.DATA_DIR : resolve(raw.DATA_DIR), port: raw.EMBEDDED_PG_PORT },
     jwt: {

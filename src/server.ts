@@ -7,9 +7,10 @@
  */
 import cluster from 'node:cluster'
 import closeWithGrace from 'close-with-grace'
+import pinoPretty from 'pino-pretty'
 import { buildApp } from './app.js'
 import { bootstrap } from './bootstrap.js'
-import { type Config, ConfigError, loadConfig, type ResolvedConfig } from './config.js'
+import { chooseLogFormat, type Config, ConfigError, loadConfig, type ResolvedConfig } from './config.js'
 
 function fail (message: string): never {
   process.stderr.write(message + '\n')
@@ -27,9 +28,20 @@ function warnLocalSecret (dataDir: string, created: boolean): void {
   ].join('\n') + '\n')
 }
 
+/**
+ * pino options for buildApp: JSON lines (buildApp's default) for machines, or human-readable
+ * lines for a person at a terminal (LOG_FORMAT, see chooseLogFormat). The pretty stream runs
+ * in this thread and writes synchronously, so its lines keep their order with the service's
+ * other messages; a terminal never needs the throughput of JSON logging.
+ */
+function loggerOptions (config: Readonly<Config>): object {
+  if (chooseLogFormat(config.log.format, process.stdout.isTTY === true) === 'json') return {}
+  return { stream: pinoPretty({ translateTime: 'SYS:HH:MM:ss.l', ignore: 'hostname', sync: true }) }
+}
+
 /** Serves in this process until a signal; then closes the app and (if any) the embedded database. */
 async function serve (config: Readonly<ResolvedConfig>, stopDatabase: () => Promise<void>): Promise<void> {
-  const app = await buildApp(config)
+  const app = await buildApp(config, { logger: loggerOptions(config) })
   closeWithGrace({ delay: config.server.shutdownGraceMs }, async ({ signal, err }) => {
     if (err !== undefined) app.log.error({ err }, 'closing after an error')
     else app.log.info({ signal }, 'closing')

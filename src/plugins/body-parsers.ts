@@ -12,6 +12,16 @@ import { findUnsafeStrings } from '../domain/safe-text.js'
 
 export const JSON_MEDIA_TYPES = ['application/json', 'application/merge-patch+json']
 
+/**
+ * Media types the contract uses for responses only. fastify-openapi-glue warns at start-up
+ * ("ContentTypeParser for '…' not found") for every media type of the contract without a
+ * body parser (index.js checkParserValidators), and collects responses' media types along
+ * with request bodies' (lib/Parser.v3.js parseContent, called by parseResponses too). So
+ * each gets a parser that refuses it, with the same 415 Fastify gives a type it has no
+ * parser for (problems.ts, FST_ERR_CTP_INVALID_MEDIA_TYPE): nothing changes for clients.
+ */
+export const RESPONSE_ONLY_MEDIA_TYPES = ['application/problem+json']
+
 const bodyParsers: FastifyPluginAsync = async (app) => {
   const parseJson = app.getDefaultJsonParser('error', 'error')
   app.removeAllContentTypeParsers()
@@ -27,6 +37,9 @@ const bodyParsers: FastifyPluginAsync = async (app) => {
       }
       done(null, value)
     })
+  })
+  app.addContentTypeParser(RESPONSE_ONLY_MEDIA_TYPES, (request, payload, done) => {
+    done(new ApiProblem('unsupported-media-type', 'Send the body as application/json.'), undefined)
   })
 }
 
