@@ -126,7 +126,7 @@ t.test('tampering', async (t) => {
     } catch (error) {
       outcome = error
     }
-    t.equal(outcome, 'tampered', 'refused', { todo: 'src bug: decodeCursor destructures the parsed payload, so JSON null throws a TypeError' })
+    t.equal(outcome, 'tampered', 'refused')
   })
 
   t.test('refuses a cursor signed with another secret', async (t) => {
@@ -166,9 +166,7 @@ t.test('tampering', async (t) => {
     for (const extra of [`${cursor}=`, `${cursor}!`]) {
       if (decodeCursor(extra, fingerprint, SECRET) !== 'tampered') accepted.push(extra)
     }
-    t.same(accepted, [], 'only the cursor as issued is accepted', {
-      todo: 'src bug: decodeCursor decodes the signature leniently (Buffer.from base64url), ignoring the unused low bits of its last character, "+" for "-", "/" for "_", "=" padding and characters outside the alphabet'
-    })
+    t.same(accepted, [], 'only the cursor as issued is accepted')
   })
 })
 

@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs'
 import fc from 'fast-check'
 import t from 'tap'
 import { parse } from 'yaml'
-import type { TaskPatch } from '../../src/contract/index.js'
+import { dereferencedContract, type TaskPatch, type ValidatedSchemas } from '../../src/contract/index.js'
+import { createValidatorCompiler } from '../../src/contract/validators.js'
 import type { TaskRow } from '../../src/database/types.js'
 import { fullState, patchChanges, toTask } from '../../src/domain/tasks.js'
 import { holds } from '../helpers/properties.js'
@@ -65,9 +66,18 @@ t.test('patchChanges', async (t) => {
   })
 })
 
+/** A createTask body as the handler receives it: validated by the contract, defaults filled in. */
+function received (body: Record<string, unknown>): ValidatedSchemas['TaskCreate'] {
+  const operation = (dereferencedContract().paths['/api/{user_id}/tasks'] as { post: { requestBody: { content: { 'application/json': { schema: object } } } } }).post
+  const validate = createValidatorCompiler()({ schema: operation.requestBody.content['application/json'].schema, httpPart: 'body', method: 'POST', url: '/' }) as (value: unknown) => boolean
+  const copy = structuredClone(body)
+  if (!validate(copy)) throw new Error('the body does not match the contract')
+  return copy as ValidatedSchemas['TaskCreate']
+}
+
 t.test('fullState', async (t) => {
-  t.test('gives omitted optional fields their defaults', async (t) => {
-    t.strictSame(fullState({ title: 'Buy milk' }), {
+  t.test('gives omitted optional fields the contract\'s defaults', async (t) => {
+    t.strictSame(fullState(received({ title: 'Buy milk' })), {
       title: 'Buy milk',
       description: null,
       priority: 'medium',
@@ -79,7 +89,7 @@ t.test('fullState', async (t) => {
   })
 
   t.test('gives explicit nulls as null', async (t) => {
-    const state = fullState({ title: 'x', description: null, due_at: null, category_id: null })
+    const state = fullState(received({ title: 'x', description: null, due_at: null, category_id: null }))
     t.equal(state.description, null)
     t.equal(state.due_at, null)
     t.equal(state.category_id, null)
