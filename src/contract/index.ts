@@ -18,21 +18,11 @@ export type ValidatedSchemas = validatedComponents['schemas']
 export { operationIndex }
 
 type Schemas = components['schemas']
+// Aliases of the generated schemas the other layers name (add one when a layer needs it).
 export type Task = Schemas['Task']
-export type TaskCreate = Schemas['TaskCreate']
-export type TaskReplace = Schemas['TaskReplace']
 export type TaskPatch = Schemas['TaskPatch']
-export type TaskCompletion = Schemas['TaskCompletion']
-export type TaskPage = Schemas['TaskPage']
-export type Priority = Schemas['Priority']
 export type Category = Schemas['Category']
-export type CategoryCreate = Schemas['CategoryCreate']
-export type CategoryPatch = Schemas['CategoryPatch']
-export type CategoryList = Schemas['CategoryList']
 export type User = Schemas['User']
-export type Problem = Schemas['Problem']
-/** One offending field of a validation problem: exactly one of pointer, parameter or header. */
-export type FieldError = NonNullable<Problem['errors']>[number]
 
 export type OperationId = keyof operations
 

@@ -5,12 +5,13 @@
  * is one any user may enter, so started as root (PostgreSQL then runs as user postgres) it
  * works: the counterpart of test/e2e/root-private-folder.test.ts.
  */
-import { execFileSync, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import t, { type Test } from 'tap'
 import { ROOT, startServer } from '../helpers/server.js'
+import { hasCommand } from '../helpers/commands.js'
 
 const base = mkdtempSync(path.join(tmpdir(), 'todo-startup-'))
 chmodSync(base, 0o755)
@@ -26,15 +27,6 @@ const env = {
 const lines = (text: string): string[] => text.split(/\r?\n/).filter((line) => line.trim() !== '')
 // eslint-disable-next-line no-control-regex
 const withoutColours = (text: string): string => text.replace(/\u001b\[[0-9;]*m/g, '')
-
-function hasScript (): boolean {
-  try {
-    execFileSync('script', ['--version'], { stdio: 'ignore' })
-    return true
-  } catch {
-    return false
-  }
-}
 
 /** The service under a pseudo-terminal; stopped with SIGTERM once it has listened and answered /ready. */
 async function runInTerminal (t: Test, extra: Record<string, string>): Promise<{ output: string, code: number | null }> {
@@ -88,7 +80,7 @@ t.test('stdout piped: JSON lines only, and no warning', async (t) => {
   t.same(warnings.map((r) => r.msg), [], 'nothing at level warn or above')
 })
 
-t.test('stdout a terminal', { skip: hasScript() ? false : 'needs `script` (util-linux)' }, async (t) => {
+t.test('stdout a terminal', { skip: hasCommand('script') ? false : 'needs `script` (util-linux)' }, async (t) => {
   t.test('human-readable lines', async (t) => {
     const { output, code } = await runInTerminal(t, {})
     t.equal(code, 0, 'SIGTERM exits 0')

@@ -9,20 +9,12 @@ import { tmpdir, userInfo } from 'node:os'
 import path from 'node:path'
 import t, { type Test } from 'tap'
 import { embeddedAccessProblem, embeddedProgramsFolder, firstClosedFolder, mayEnter } from '../../src/local/embedded-access.js'
+import { hasCommand } from '../helpers/commands.js'
 
 const asRoot = userInfo().uid === 0
 const rootOnly = asRoot ? {} : { skip: 'needs root' }
 // An identity no folder here belongs to; not a real user, so nothing is asked of the system.
 const PG = { uid: 40_101, gid: 40_104 }
-
-function hasSetfacl (): boolean {
-  try {
-    execFileSync('setfacl', ['--version'], { stdio: 'ignore' })
-    return true
-  } catch {
-    return false
-  }
-}
 
 /** A fresh folder that everyone may enter (mkdtemp makes 0700), removed after the test. */
 function openFolder (t: Test): string {
@@ -73,7 +65,7 @@ t.test('firstClosedFolder names the first folder on the way that is closed', roo
   t.same(await firstClosedFolder(link, PG), { folder: hidden, mode: 0o700 }, 'follows a symbolic link to a closed place')
 })
 
-t.test('an ACL that lets the user in counts, although the mode bits do not show it', { skip: !asRoot ? 'needs root' : !hasSetfacl() ? 'setfacl is not installed' : false }, async (t) => {
+t.test('an ACL that lets the user in counts, although the mode bits do not show it', { skip: !asRoot ? 'needs root' : !hasCommand('setfacl') ? 'setfacl is not installed' : false }, async (t) => {
   const base = openFolder(t)
   const closed = path.join(base, 'closed')
   mkdirSync(path.join(closed, 'data'), { recursive: true })
