@@ -1,8 +1,9 @@
 /** The task operations of the contract. */
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { Task } from '../contract/index.js'
+import { dereferencedContract, type Task } from '../contract/index.js'
 import { etagFor, ifMatchVersions, ifNoneMatchHits } from '../domain/etag.js'
 import { resourcePath } from '../domain/representations.js'
+import { overlongOnceNormalized } from '../domain/tags.js'
 import { fullState, patchChanges, type TaskChanges, toTask } from '../domain/tasks.js'
 import { ApiProblem } from '../errors.js'
 import * as tasks from '../repositories/tasks.js'
@@ -20,6 +21,18 @@ function problemFor (miss: tasks.Miss): ApiProblem {
     case 'stale': return new ApiProblem('precondition-failed', 'The task has changed since the given ETag.', { headers: { etag: etagFor(miss.version) } })
     case 'unknown-category': return unknownCategory()
   }
+}
+
+/** The contract's bound on one tag (TaskTags), which must hold for the tag as stored too. */
+const TAG_MAX_LENGTH = (dereferencedContract().components.schemas?.TaskTags as { items: { maxLength: number } }).items.maxLength
+
+/** Refuses tags that lowercasing would make longer than the contract allows (nothing is truncated). */
+function refuseOverlongTags (tags: readonly string[] | undefined): void {
+  const overlong = overlongOnceNormalized(tags ?? [], TAG_MAX_LENGTH)
+  if (overlong.length === 0) return
+  throw new ApiProblem('validation-failed', `Tags are stored lowercase and may then hold at most ${TAG_MAX_LENGTH} characters.`, {
+    errors: overlong.map((index) => ({ pointer: `/tags/${index}`, detail: `is longer than ${TAG_MAX_LENGTH} characters once lowercased` }))
+  })
 }
 
 function sendTask (reply: FastifyReply, task: Task): Task {
@@ -52,6 +65,7 @@ export const taskHandlers: Handlers<'listTasks' | 'createTask' | 'getTask' | 're
   },
 
   async createTask (request, reply) {
+    refuseOverlongTags(request.body.tags)
     const userId = request.user.id
     const state = fullState(request.body)
     return await request.withIdempotency(reply, async (db) => {
@@ -75,10 +89,12 @@ export const taskHandlers: Handlers<'listTasks' | 'createTask' | 'getTask' | 're
   },
 
   async replaceTask (request, reply) {
+    refuseOverlongTags(request.body.tags)
     return await changeTask(request, reply, fullState(request.body))
   },
 
   async updateTask (request, reply) {
+    refuseOverlongTags(request.body.tags)
     return await changeTask(request, reply, patchChanges(request.body))
   },
 

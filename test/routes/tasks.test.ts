@@ -73,6 +73,8 @@ t.test('tasks', async (t) => {
         [{ title: 'ok', tags: Array.from({ length: 21 }, (_, i) => `t${i}`) }, '/tags'],
         [{ title: 'ok', tags: ['ok', 'x'.repeat(41)] }, '/tags/1'],
         [{ title: 'ok', tags: ['ok', ''] }, '/tags/1'],
+        // 40 characters as sent, 80 once lowercased ('İ' is 'i' and a combining dot).
+        [{ title: 'ok', tags: ['ok', 'İ'.repeat(40)] }, '/tags/1'],
         [{ title: 'ok', completed: 'yes' }, '/completed'],
         [{ title: 'ok', version: 7 }, '/version'],
         [{ title: 'ok', id: '6f1c1f5e-8d5b-4a57-9a3e-2d9c6f7b8a10' }, '/id'],
