@@ -11,6 +11,7 @@
  * `--rls off` runs the service, and the floor, with RLS_ENABLED=false (default: on, as deployed).
  * Bounded: every scenario stops after its duration; everything it starts is stopped.
  */
+import '../src/node-version.js'
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { createServer } from 'node:net'

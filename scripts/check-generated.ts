@@ -3,6 +3,7 @@
  * openapi.yaml, i.e. when the contract changed and `npm run generate` was not run (or the
  * generated file was edited by hand).
  */
+import '../src/node-version.js'
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
