@@ -32,6 +32,8 @@ async function recreate (adminUrl: string, name: string, template?: string): Pro
 }
 
 async function main (): Promise<number> {
+  // Which runtime ran the suite: tap and every test's child process use this same binary.
+  process.stdout.write(`# Node.js ${process.versions.node} (${process.execPath})\n`)
   let embedded: EmbeddedDatabase | undefined
   let adminUrl = process.env.TEST_DATABASE_URL
   if (adminUrl === undefined || adminUrl === '') {
