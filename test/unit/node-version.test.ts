@@ -29,3 +29,9 @@ t.test('refuses older releases, odd (never LTS) lines and lines CI does not run 
     t.equal(unsupportedNodeMessage(version, RANGE), `todo-contract supports Node.js 20.19+, 22.13+, 24 and 26; this is Node.js ${version}.`, version)
   }
 })
+
+t.test('README and docs/runtimes.md state the same lines', async (t) => {
+  const lines = `Node.js ${describeNodeRange(RANGE)}`
+  t.ok(readFileSync(new URL('../../README.md', import.meta.url), 'utf8').includes(`**${lines}**`), `README: **${lines}**`)
+  t.ok(readFileSync(new URL('../../docs/runtimes.md', import.meta.url), 'utf8').includes(`**${lines}**`), `docs/runtimes.md: **${lines}**`)
+})
