@@ -2,9 +2,10 @@
  * Stops the process at once, with one sentence, on a Node.js that package.json's
  * engines.node does not name (the lines CI runs the whole suite on). Imported first by
  * src/server.ts and by every script, and run on its own before `npm start` builds and before
- * `npm run dev` starts watching, so it runs before anything else of ours loads.
+ * `npm run dev` starts watching: ESM evaluates it before any other module of ours.
  * It is meant to run on the old Node it refuses (checked on 16 and 18): plain ES2020,
- * node:module and semver only. package.json is read through the package's own name
+ * node:module and semver only. semver is npm's own range grammar, so engines.node means here
+ * exactly what it means to npm. package.json is read through the package's own name
  * (exports "./package.json"), which resolves the same from src/ and from dist/src/.
  */
 import { createRequire } from 'node:module'
