@@ -10,7 +10,10 @@
  * set first, then 1,000,000 tasks, and compares. `--smoke` (CI): 2 s a scenario, no targets.
  * `--rls off` runs the service, and the floor, with RLS_ENABLED=false (default: on, as deployed).
  * Bounded: every scenario stops after its duration; everything it starts is stopped.
+ * Everything runs on the Node.js that runs the bench, named in its header and in BENCH_JSON;
+ * `scripts/with-node.sh 26 npm run bench` measures Node 26.
  */
+import '../src/node-version.js'
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -231,7 +234,7 @@ async function runSize (adminUrl: string, size: BenchSize): Promise<Results> {
 }
 
 function table (size: string, results: Results): string {
-  const lines = [`\n${size} data set, ${DURATION} s a scenario, ${CONNECTIONS} connections, row-level security ${values.rls as string}`, 'scenario           req/s     p50 ms   p99 ms   non-2xx   RSS MB']
+  const lines = [`\n${size} data set, node ${process.versions.node}, ${DURATION} s a scenario, ${CONNECTIONS} connections, row-level security ${values.rls as string}`, 'scenario           req/s     p50 ms   p99 ms   non-2xx   RSS MB']
   for (const [name, r] of Object.entries(results)) {
     lines.push(`${name.padEnd(18)} ${String(r.rps).padStart(6)} ${String(r.p50).padStart(10)} ${String(r.p99).padStart(8)} ${String(r.non2xx).padStart(9)} ${r.rssMb === undefined ? '' : String(r.rssMb).padStart(8)}`)
   }
@@ -241,7 +244,8 @@ function table (size: string, results: Results): string {
 async function main (): Promise<number> {
   const size = values.size as BenchSize
   if (size !== 'small' && size !== 'large') throw new Error('--size is small or large')
-  process.stdout.write('# building the service\n')
+  // The service and the floor run on this same binary (process.execPath): figures are per Node.
+  process.stdout.write(`# node ${process.versions.node} (${process.execPath})\n# building the service\n`)
   execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' })
   const given = process.env.BENCH_DATABASE_URL
   const server = await openDatabaseServer({
@@ -263,7 +267,7 @@ async function main (): Promise<number> {
     checks.push([`list / floor = ${floorList} (target ≥ 0.75)`, floorList >= 0.75], [`get / floor = ${floorGet} (target ≥ 0.75)`, floorGet >= 0.75])
     const peak = Math.max(...Object.values(small).map((r) => r.rssMb ?? 0))
     checks.push([`peak RSS ${peak} MB (target < 200)`, peak < 200])
-    const summary: Record<string, unknown> = { duration: DURATION, connections: CONNECTIONS, rls: values.rls, floorRatio: { list: floorList, get: floorGet }, peakRssMb: peak, runs }
+    const summary: Record<string, unknown> = { node: process.versions.node, duration: DURATION, connections: CONNECTIONS, rls: values.rls, floorRatio: { list: floorList, get: floorGet }, peakRssMb: peak, runs }
     if (runs.large !== undefined) {
       const large = runs.large
       for (const name of ['list', 'list-deep', 'search']) {

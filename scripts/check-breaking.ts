@@ -4,6 +4,7 @@
  * the first tag, the merge base with origin/main. Fails on a breaking change unless
  * info.version has a new major.
  */
+import '../src/node-version.js'
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'

@@ -6,6 +6,7 @@
  * It creates one category and one task of its own and deletes them again. Prints a
  * PASS/FAIL line per check and a closing "N passed, N failed"; exits 1 on any failure.
  */
+import '../src/node-version.js'
 import { randomUUID } from 'node:crypto'
 import { parseArgs } from 'node:util'
 import { contractViolations, findOperation } from '../src/contract/conformance.js'

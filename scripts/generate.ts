@@ -12,6 +12,7 @@
  * `--check` regenerates into a temporary folder and fails when anything committed differs
  * (the contract changed without `npm run generate`, or a generated file was edited by hand).
  */
+import '../src/node-version.js'
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'

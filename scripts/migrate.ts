@@ -2,6 +2,7 @@
  * npm run migrate (latest) | npm run migrate:down (revert the last one).
  * Uses DATABASE_URL, or the embedded PostgreSQL in DATA_DIR when it is unset.
  */
+import '../src/node-version.js'
 import { migrateDown, migrateToLatest } from '../src/database/migrate.js'
 import { openScriptDatabase } from './database.js'
 

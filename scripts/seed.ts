@@ -3,6 +3,7 @@
  * each — on DATABASE_URL or the embedded database. Idempotent: a user who has tasks already is
  * left alone. Never run by the tests' own setup. Mint a token to see it: npm run token -- alice
  */
+import '../src/node-version.js'
 import { sql } from 'kysely'
 import * as categories from '../src/repositories/categories.js'
 import * as tasks from '../src/repositories/tasks.js'

@@ -7,6 +7,7 @@
  *   isolated one a test asks for are cloned from it (CREATE DATABASE … TEMPLATE: fast).
  * Extra arguments go to tap (`npm test -- test/routes/categories.test.ts`).
  */
+import '../src/node-version.js'
 import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { openDatabaseServer, serverVersion } from '../src/bootstrap.js'

@@ -4,6 +4,7 @@
  * that the service generates on the embedded database. For local use and tests only: in
  * production tokens come from the identity provider.
  */
+import '../src/node-version.js'
 import { parseArgs } from 'node:util'
 import { createSigner } from 'fast-jwt'
 import { resolveJwtKey } from '../src/bootstrap.js'

@@ -5,6 +5,7 @@
  * (close-with-grace): the app stops accepting, finishes in-flight requests, closes its pool,
  * and the embedded database stops last.
  */
+import './node-version.js'
 import cluster from 'node:cluster'
 import closeWithGrace from 'close-with-grace'
 import pinoPretty from 'pino-pretty'
