@@ -25,7 +25,7 @@ async function main (): Promise<void> {
       const made: Record<string, string> = {}
       for (const [name, color] of [['Work', '#1E88E5'], ['Home', '#43A047'], ['Errands', null]] as const) {
         const category = await categories.insert(db, person.id, { name, color })
-        if (category !== 'conflict') made[name] = category.id
+        if (typeof category !== 'string') made[name] = category.id
       }
       const day = (n: number): string => new Date(Date.now() + n * 86_400_000).toISOString()
       const samples = [

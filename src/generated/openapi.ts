@@ -63,6 +63,10 @@ export interface paths {
          *     `Idempotent-Replayed: true`) and creates nothing. The same key with a different
          *     body is `422`. While a first request with the key is still in flight, another is
          *     `409`. Keys belong to the caller: another user's identical key is a different key.
+         *
+         *     **Client-chosen ids**: an offline client may send the new task's `id` (a UUID). An
+         *     id the caller already uses for a task is `409` `conflict`; the same UUID for two
+         *     users is two tasks.
          */
         post: operations["createTask"];
         delete?: never;
@@ -172,7 +176,9 @@ export interface paths {
         put?: never;
         /**
          * Create a category
-         * @description Creates a category. Names are stored trimmed and are unique per user, case-insensitively (`409`).
+         * @description Creates a category. Names are stored trimmed and are unique per user,
+         *     case-insensitively (`409`). An offline client may send the new category's `id` (a
+         *     UUID): one the caller already uses for a category is `409`.
          */
         post: operations["createCategory"];
         delete?: never;
@@ -415,6 +421,13 @@ export interface components {
          *     }
          */
         TaskCreate: {
+            /**
+             * Format: uuid
+             * @description A client-chosen id (offline clients create tasks before they can reach the
+             *     service). One the caller already uses for a task is `409` `conflict`; another
+             *     user's identical id is a different task. Omitted: the service picks one.
+             */
+            id?: string;
             title: components["schemas"]["TaskTitle"];
             /** @default null */
             description?: components["schemas"]["TaskDescription"];
@@ -440,7 +453,25 @@ export interface components {
          *       "priority": "low"
          *     }
          */
-        TaskReplace: components["schemas"]["TaskCreate"];
+        TaskReplace: {
+            title: components["schemas"]["TaskTitle"];
+            /** @default null */
+            description?: components["schemas"]["TaskDescription"];
+            /** @default medium */
+            priority?: components["schemas"]["Priority"];
+            /** @default null */
+            due_at?: components["schemas"]["NullableTimestamp"];
+            /**
+             * Format: uuid
+             * @description One of the caller's categories (else `422`), or null.
+             * @default null
+             */
+            category_id?: string | null;
+            /** @default [] */
+            tags?: components["schemas"]["TaskTags"];
+            /** @default false */
+            completed?: boolean;
+        };
         /**
          * @description A JSON merge patch (RFC 7396) of a task: only the given fields change; `null` clears
          *     `description`, `due_at` and `category_id`. `title`, `priority`, `tags` and
@@ -542,6 +573,13 @@ export interface components {
          *     }
          */
         CategoryCreate: {
+            /**
+             * Format: uuid
+             * @description A client-chosen id. One the caller already uses for a category is `409`
+             *     `conflict`; another user's identical id, or one of the caller's task ids, is a
+             *     different resource. Omitted: the service picks one.
+             */
+            id?: string;
             name: components["schemas"]["CategoryName"];
             /** @default null */
             color?: components["schemas"]["CategoryColor"];
@@ -757,7 +795,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description A category with this name (case-insensitively) exists already (`conflict`). */
+        /** @description A category with this name (case-insensitively) exists already, or the body's `id` is already one of the caller's categories (`conflict`, naming `/name` or `/id`). */
         Conflict: {
             headers: {
                 "X-Request-Id": components["headers"]["XRequestId"];
@@ -782,23 +820,19 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description A request with the same `Idempotency-Key` is still in flight (`idempotency-in-progress`); retry later. */
-        IdempotencyInProgress: {
+        /**
+         * @description The body's `id` is already one of the caller's tasks (`conflict`, naming `/id`), or a
+         *     request with the same `Idempotency-Key` is still in flight (`idempotency-in-progress`,
+         *     with `Retry-After`).
+         */
+        TaskConflict: {
             headers: {
-                "Retry-After": components["headers"]["RetryAfter"];
+                /** @description With `idempotency-in-progress`, seconds to wait before retrying. */
+                "Retry-After"?: number;
                 "X-Request-Id": components["headers"]["XRequestId"];
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "type": "urn:todo-contract:problem:idempotency-in-progress",
-                 *       "title": "Request in progress",
-                 *       "status": 409,
-                 *       "detail": "A request with this Idempotency-Key is still being processed.",
-                 *       "instance": "/api/me/tasks"
-                 *     }
-                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -1152,7 +1186,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            409: components["responses"]["IdempotencyInProgress"];
+            409: components["responses"]["TaskConflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableTask"];

@@ -9,7 +9,11 @@ import type { CategoryRow, Database } from '../database/types.js'
 
 export type Conflict = 'conflict'
 export type Missing = 'missing'
+/** A client-chosen id the user already has a category under. */
+export type IdTaken = 'id-taken'
 const NAME_KEY = 'categories_user_name_key'
+/** (user_id, id): the same id for two users is two categories. */
+const PRIMARY_KEY = 'categories_pkey'
 
 /** By name, case-insensitively by code point, then id: a stable order. */
 export async function list (db: Kysely<Database>, userId: string): Promise<CategoryRow[]> {
@@ -25,15 +29,19 @@ export async function findById (db: Kysely<Database>, userId: string, categoryId
     .executeTakeFirst()
 }
 
-/** 'conflict' when the user has a category of this name (case-insensitively) already. */
-export async function insert (db: Kysely<Database>, userId: string, input: { name: string, color: string | null }): Promise<CategoryRow | Conflict> {
+/**
+ * 'conflict' when the user has a category of this name (case-insensitively) already,
+ * 'id-taken' when a client-chosen id is one of the user's categories already.
+ */
+export async function insert (db: Kysely<Database>, userId: string, input: { id?: string | undefined, name: string, color: string | null }): Promise<CategoryRow | Conflict | IdTaken> {
   try {
     return await db.insertInto('categories')
-      .values({ user_id: userId, name: input.name, color: input.color })
+      .values({ user_id: userId, ...(input.id === undefined ? {} : { id: input.id }), name: input.name, color: input.color })
       .returningAll()
       .executeTakeFirstOrThrow()
   } catch (error) {
     if (isUniqueViolation(error, NAME_KEY)) return 'conflict'
+    if (isUniqueViolation(error, PRIMARY_KEY)) return 'id-taken'
     throw error
   }
 }

@@ -5,7 +5,7 @@
  * the user's (the composite foreign key (user_id, category_id) refuses it).
  */
 import { type Expression, type ExpressionBuilder, type Kysely, type RawBuilder, type SqlBool, sql } from 'kysely'
-import { isForeignKeyViolation } from '../database/sql-errors.js'
+import { isForeignKeyViolation, isUniqueViolation } from '../database/sql-errors.js'
 import type { ValidatedOperations } from '../contract/index.js'
 import type { Database, TaskRow } from '../database/types.js'
 import type { TaskChanges } from '../domain/tasks.js'
@@ -14,15 +14,20 @@ export type Miss =
   | { miss: 'missing' }
   | { miss: 'stale', version: number }
   | { miss: 'unknown-category' }
+  /** A client-chosen id the user already has a task under. */
+  | { miss: 'id-taken' }
 
 export const isMiss = (value: unknown): value is Miss => typeof value === 'object' && value !== null && 'miss' in value
 
 const CATEGORY_KEY = 'tasks_category_fkey'
+/** (user_id, id): the same id for two users is two tasks. */
+const PRIMARY_KEY = 'tasks_pkey'
 
 /** Every column but the generated search vector. */
 const COLUMNS = ['user_id', 'id', 'title', 'description', 'completed', 'completed_at', 'priority', 'due_at', 'category_id', 'tags', 'created_at', 'updated_at', 'version'] as const
 
-export type NewTask = Required<Omit<TaskChanges, 'completed'>> & { completed: boolean }
+/** A new task's full state; `id` given by the client, or made by PostgreSQL when absent. */
+export type NewTask = Required<Omit<TaskChanges, 'completed'>> & { completed: boolean, id?: string | undefined }
 
 export async function insert (db: Kysely<Database>, userId: string, task: NewTask): Promise<TaskRow | Miss> {
   try {
@@ -32,6 +37,7 @@ export async function insert (db: Kysely<Database>, userId: string, task: NewTas
       .executeTakeFirstOrThrow()
   } catch (error) {
     if (isForeignKeyViolation(error, CATEGORY_KEY)) return { miss: 'unknown-category' }
+    if (isUniqueViolation(error, PRIMARY_KEY)) return { miss: 'id-taken' }
     throw error
   }
 }

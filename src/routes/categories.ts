@@ -9,6 +9,10 @@ const nameTaken = (): ApiProblem => new ApiProblem('conflict', 'A category with 
   errors: [{ pointer: '/name', detail: 'is already used by another of your categories' }]
 })
 
+const idTaken = (): ApiProblem => new ApiProblem('conflict', 'A category with this id exists already.', {
+  errors: [{ pointer: '/id', detail: 'is already one of your categories' }]
+})
+
 export const categoryHandlers: Handlers<'listCategories' | 'createCategory' | 'getCategory' | 'updateCategory' | 'deleteCategory'> = {
   async listCategories (request) {
     const rows = await categories.list(request.db, request.user.id)
@@ -16,10 +20,11 @@ export const categoryHandlers: Handlers<'listCategories' | 'createCategory' | 'g
   },
 
   async createCategory (request, reply) {
-    const { name, color } = request.body
+    const { id, name, color } = request.body
     const userId = request.user.id
-    const row = await categories.insert(request.db, userId, { name: name.trim(), color })
+    const row = await categories.insert(request.db, userId, { id, name: name.trim(), color })
     if (row === 'conflict') throw nameTaken()
+    if (row === 'id-taken') throw idTaken()
     reply.code(201).header('location', resourcePath(userId, 'categories', row.id))
     return toCategory(row)
   },

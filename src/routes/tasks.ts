@@ -20,6 +20,9 @@ function problemFor (miss: tasks.Miss): ApiProblem {
     case 'missing': return notFound()
     case 'stale': return new ApiProblem('precondition-failed', 'The task has changed since the given ETag.', { headers: { etag: etagFor(miss.version) } })
     case 'unknown-category': return unknownCategory()
+    case 'id-taken': return new ApiProblem('conflict', 'A task with this id exists already.', {
+      errors: [{ pointer: '/id', detail: 'is already one of your tasks' }]
+    })
   }
 }
 
@@ -67,7 +70,7 @@ export const taskHandlers: Handlers<'listTasks' | 'createTask' | 'getTask' | 're
   async createTask (request, reply) {
     refuseOverlongTags(request.body.tags)
     const userId = request.user.id
-    const state = fullState(request.body)
+    const state = { ...fullState(request.body), id: request.body.id }
     return await request.withIdempotency(reply, async (db) => {
       const row = await tasks.insert(db, userId, state)
       if (tasks.isMiss(row)) throw problemFor(row)

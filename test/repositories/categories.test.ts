@@ -4,7 +4,7 @@
  */
 import { type Kysely, sql } from 'kysely'
 import t from 'tap'
-import type { CategoryRow, Database } from '../../src/database/types.js'
+import type { Database } from '../../src/database/types.js'
 import * as categories from '../../src/repositories/categories.js'
 import { sharedDb } from '../helpers/database.js'
 import { newUserId } from '../helpers/tokens.js'
@@ -17,7 +17,7 @@ async function newUser (db: Kysely<Database>, label: string): Promise<string> {
   return id
 }
 
-async function inserted (db: Kysely<Database>, userId: string, name: string, color: string | null = null): Promise<CategoryRow | categories.Conflict> {
+async function inserted (db: Kysely<Database>, userId: string, name: string, color: string | null = null): Promise<Awaited<ReturnType<typeof categories.insert>>> {
   return await categories.insert(db, userId, { name, color })
 }
 
@@ -62,6 +62,15 @@ t.test('categories repository', async (t) => {
 
   t.test('lists nothing for a user without categories', async (t) => {
     t.same(await categories.list(db, await newUser(db, 'carol')), [])
+  })
+
+  t.test('insert keeps a client-chosen id, and reports one the user has already as id-taken', async (t) => {
+    const alice = await newUser(db, 'alice')
+    const bob = await newUser(db, 'bob')
+    const id = '7d444840-9dc0-41d1-b245-5ffdce74fad2'
+    t.match(await categories.insert(db, alice, { id, name: 'Garden', color: null }), { id, name: 'Garden' })
+    t.equal(await categories.insert(db, alice, { id, name: 'Other', color: null }), 'id-taken')
+    t.match(await categories.insert(db, bob, { id, name: 'Garden', color: null }), { id, user_id: bob }, 'another user may hold the same id')
   })
 
   t.test('findById misses an unknown id', async (t) => {
