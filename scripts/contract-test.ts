@@ -89,8 +89,18 @@ async function journey (): Promise<void> {
     if (page.json?.items?.length !== 1) { failed++; process.stdout.write('FAIL listTasks: the task is not listed\n') }
     await check('bad cursor', 'GET', '/api/me/tasks?cursor=forged', 400, { headers: auth })
     await check('bad limit', 'GET', '/api/me/tasks?limit=1000', 400, { headers: auth })
+    // The task is open again: clearing this category's completed tasks moves nothing.
+    await check('clear completed (none)', 'POST', `/api/me/tasks/clear-completed?category_id=${String(category.json?.id)}`, 200, { headers: auth })
+    await check('to the trash', 'DELETE', taskPath, 204, { headers: auth })
+    await check('gone from the task routes', 'GET', taskPath, 404, { headers: auth })
+    await check('the trash', 'GET', '/api/me/trash?limit=1', 200, { headers: auth })
+    await check('restore', 'POST', `${taskPath}/restore`, 200, { headers: auth })
   } finally {
-    if (taskPath !== undefined) await check('clean up', 'DELETE', taskPath, 204, { headers: auth })
+    if (taskPath !== undefined) {
+      // Cleaned up for good: into the trash, then purged from it.
+      await check('clean up', 'DELETE', taskPath, 204, { headers: auth })
+      await check('clean up: purge', 'DELETE', taskPath.replace('/tasks/', '/trash/'), 204, { headers: auth })
+    }
     await check('clean up', 'DELETE', categoryPath, 204, { headers: auth })
   }
 }

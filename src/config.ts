@@ -36,6 +36,8 @@ const schema = {
     JWT_ALGORITHMS: { type: 'string', pattern: '^[A-Za-z0-9]+(,[A-Za-z0-9]+)*$', description: 'Allowed algorithms (comma list); default: those of the key type. `none` is never accepted.' },
     JWT_CLOCK_TOLERANCE_S: { type: 'integer', minimum: 0, maximum: 300, default: 30, description: 'Clock skew allowed on `exp`, `nbf` and `iat`, in seconds.' },
     RATE_LIMIT_REDIS_URL: { type: 'string', pattern: '^rediss?://', description: 'Redis for the rate-limit counters, shared by every process; unset: counters in each process.' },
+    TRASH_RETENTION_DAYS: { type: 'number', exclusiveMinimum: 0, maximum: 36500, default: 30, description: 'Days a task stays in the trash before it is purged for good (fractions allowed).' },
+    TRASH_PURGE_INTERVAL_MS: { type: 'integer', minimum: 0, maximum: 86400000, default: 3600000, description: 'How often each process looks for trash to purge (0: never; one purge runs at a time across processes).' },
     RATE_LIMIT_PER_MINUTE: { type: 'integer', minimum: 0, default: 1200, description: 'Requests per user per minute; `0` turns rate limiting off.' }
   }
 } as const
@@ -75,6 +77,7 @@ export interface Config {
     clockToleranceSeconds: number
   }
   rateLimit: { perMinute: number, redisUrl: string | undefined }
+  trash: { retentionDays: number, purgeIntervalMs: number }
 }
 
 /**
@@ -143,6 +146,8 @@ interface RawEnv {
   JWT_CLOCK_TOLERANCE_S: number
   RATE_LIMIT_PER_MINUTE: number
   RATE_LIMIT_REDIS_URL?: string
+  TRASH_RETENTION_DAYS: number
+  TRASH_PURGE_INTERVAL_MS: number
 }
 
 function validateEnv (env: Record<string, string | undefined>): RawEnv {
@@ -225,7 +230,8 @@ export function loadConfig (env: Record<string, string | undefined>): Readonly<C
       audience: raw.JWT_AUDIENCE?.split(',').map((a) => a.trim()).filter((a) => a !== ''),
       clockToleranceSeconds: raw.JWT_CLOCK_TOLERANCE_S
     },
-    rateLimit: { perMinute: raw.RATE_LIMIT_PER_MINUTE, redisUrl: raw.RATE_LIMIT_REDIS_URL }
+    rateLimit: { perMinute: raw.RATE_LIMIT_PER_MINUTE, redisUrl: raw.RATE_LIMIT_REDIS_URL },
+    trash: { retentionDays: raw.TRASH_RETENTION_DAYS, purgeIntervalMs: raw.TRASH_PURGE_INTERVAL_MS }
   }
   return deepFreeze(config)
 }

@@ -20,7 +20,8 @@ export function toTask (row: TaskRow): Task {
     tags: row.tags,
     created_at: row.created_at,
     updated_at: row.updated_at,
-    version: row.version
+    version: row.version,
+    deleted_at: row.deleted_at
   }
 }
 

@@ -108,8 +108,12 @@ export interface paths {
         put: operations["replaceTask"];
         post?: never;
         /**
-         * Delete a task
-         * @description Deletes the task for good.
+         * Move a task to the trash
+         * @description Moves the task to the trash: it leaves every listing and every task route answers
+         *     `404` for it, except `restoreTask`; `listTrash` shows it, with `deleted_at`. Moving it
+         *     is a change of the task (`version` +1, new `updated_at`). Restore it with
+         *     `restoreTask`, delete it for good with `purgeTask`; the service purges it by itself
+         *     `TRASH_RETENTION_DAYS` (default 30) after it was trashed.
          */
         delete: operations["deleteTask"];
         options?: never;
@@ -153,6 +157,124 @@ export interface paths {
          *     reopened. Setting the state it already has changes nothing.
          */
         patch: operations["toggleTaskCompletion"];
+        trace?: never;
+    };
+    "/api/{user_id}/tasks/{task_id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The caller's own user id (the token's `sub`), or the literal `me`.
+                 * @example me
+                 */
+                user_id: components["parameters"]["UserId"];
+                /**
+                 * @description The task's id.
+                 * @example 6f1c1f5e-8d5b-4a57-9a3e-2d9c6f7b8a10
+                 */
+                task_id: components["parameters"]["TaskId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore a task from the trash
+         * @description Brings a task in the trash back (a change of the task: `version` +1, new
+         *     `updated_at`, `deleted_at` null). `404` when the task is not in the trash.
+         */
+        post: operations["restoreTask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/{user_id}/tasks/clear-completed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The caller's own user id (the token's `sub`), or the literal `me`.
+                 * @example me
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move every completed task to the trash
+         * @description Moves every completed task that is not in the trash yet (of one category, with
+         *     `category_id`) to the trash, all with one `deleted_at`, and counts them. A
+         *     `category_id` that is not one of the caller's matches nothing. No body.
+         */
+        post: operations["clearCompletedTasks"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/{user_id}/trash": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The caller's own user id (the token's `sub`), or the literal `me`.
+                 * @example me
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List the trash
+         * @description The caller's tasks in the trash, newest `deleted_at` first (then `id`, descending),
+         *     paged like `listTasks`.
+         */
+        get: operations["listTrash"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/{user_id}/trash/{task_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The caller's own user id (the token's `sub`), or the literal `me`.
+                 * @example me
+                 */
+                user_id: components["parameters"]["UserId"];
+                /**
+                 * @description The task's id.
+                 * @example 6f1c1f5e-8d5b-4a57-9a3e-2d9c6f7b8a10
+                 */
+                task_id: components["parameters"]["TaskId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete a task in the trash for good
+         * @description Deletes a task that is in the trash, for good. `404` when the task is not in the trash.
+         */
+        delete: operations["purgeTask"];
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/{user_id}/categories": {
@@ -386,7 +508,8 @@ export interface components {
          *       ],
          *       "created_at": "2026-01-10T09:30:00.000Z",
          *       "updated_at": "2026-01-11T08:15:42.120Z",
-         *       "version": 3
+         *       "version": 3,
+         *       "deleted_at": null
          *     }
          */
         Task: {
@@ -410,6 +533,8 @@ export interface components {
             readonly created_at: components["schemas"]["Timestamp"];
             readonly updated_at: components["schemas"]["Timestamp"];
             readonly version: number;
+            /** @description When the task was moved to the trash; null while it is not in the trash. */
+            readonly deleted_at: components["schemas"]["NullableTimestamp"];
         };
         /**
          * @description A new task. Only `title` is required; omitted fields take their defaults.
@@ -504,6 +629,15 @@ export interface components {
             completed?: boolean;
         };
         /**
+         * @description How many tasks one request moved to the trash.
+         * @example {
+         *       "trashed": 3
+         *     }
+         */
+        TrashedCount: {
+            trashed: number;
+        };
+        /**
          * @description One page of tasks, and the cursor of the next page (`null` on the last).
          * @example {
          *       "items": [
@@ -523,7 +657,8 @@ export interface components {
          *           ],
          *           "created_at": "2026-01-10T09:30:00.000Z",
          *           "updated_at": "2026-01-11T08:15:42.120Z",
-         *           "version": 3
+         *           "version": 3,
+         *           "deleted_at": null
          *         }
          *       ],
          *       "next_cursor": "eyJrIjoiMjAyNi0wMS0xMCAwOTozMDowMCswMCIsImkiOiI2ZjFjMWY1ZSJ9.c2lnbmF0dXJl"
@@ -973,6 +1108,14 @@ export interface components {
         };
     };
     parameters: {
+        /** @description Page size. */
+        Limit: number;
+        /**
+         * @description The opaque `next_cursor` of the previous page. A tampered cursor, another
+         *     user's, or one issued for another listing (other filters, `sort` or `order`) is
+         *     `400` (`invalid-cursor`).
+         */
+        Cursor: string;
         /**
          * @description The caller's own user id (the token's `sub`), or the literal `me`.
          * @example me
@@ -1106,13 +1249,13 @@ export interface operations {
                 /** @description Sort direction. */
                 order?: "asc" | "desc";
                 /** @description Page size. */
-                limit?: number;
+                limit?: components["parameters"]["Limit"];
                 /**
                  * @description The opaque `next_cursor` of the previous page. A tampered cursor, another
-                 *     user's, or one issued for other filters, `sort` or `order` is `400`
-                 *     (`invalid-cursor`).
+                 *     user's, or one issued for another listing (other filters, `sort` or `order`) is
+                 *     `400` (`invalid-cursor`).
                  */
-                cursor?: string;
+                cursor?: components["parameters"]["Cursor"];
             };
             header?: never;
             path: {
@@ -1322,7 +1465,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Deleted. */
+            /** @description Moved to the trash. */
             204: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
@@ -1426,6 +1569,151 @@ export interface operations {
             412: components["responses"]["PreconditionFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    restoreTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The caller's own user id (the token's `sub`), or the literal `me`.
+                 * @example me
+                 */
+                user_id: components["parameters"]["UserId"];
+                /**
+                 * @description The task's id.
+                 * @example 6f1c1f5e-8d5b-4a57-9a3e-2d9c6f7b8a10
+                 */
+                task_id: components["parameters"]["TaskId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["TaskWritten"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    clearCompletedTasks: {
+        parameters: {
+            query?: {
+                /** @description Only the completed tasks of this category. */
+                category_id?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The caller's own user id (the token's `sub`), or the literal `me`.
+                 * @example me
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description How many tasks were moved to the trash. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrashedCount"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listTrash: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The opaque `next_cursor` of the previous page. A tampered cursor, another
+                 *     user's, or one issued for another listing (other filters, `sort` or `order`) is
+                 *     `400` (`invalid-cursor`).
+                 */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The caller's own user id (the token's `sub`), or the literal `me`.
+                 * @example me
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of the trash. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    purgeTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The caller's own user id (the token's `sub`), or the literal `me`.
+                 * @example me
+                 */
+                user_id: components["parameters"]["UserId"];
+                /**
+                 * @description The task's id.
+                 * @example 6f1c1f5e-8d5b-4a57-9a3e-2d9c6f7b8a10
+                 */
+                task_id: components["parameters"]["TaskId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted for good. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

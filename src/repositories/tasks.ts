@@ -3,6 +3,8 @@
  * `If-Match` inside the UPDATE/DELETE itself, so concurrent writers cannot both pass; a miss
  * is a returned value: the task is missing, the version is stale, or the category is not
  * the user's (the composite foreign key (user_id, category_id) refuses it).
+ * A task in the trash (`deleted_at` set) is missing to everything here but the trash's own
+ * functions (listTrash, restore, purge).
  */
 import { type Expression, type ExpressionBuilder, type Kysely, type RawBuilder, type SqlBool, sql } from 'kysely'
 import { isForeignKeyViolation, isUniqueViolation } from '../database/sql-errors.js'
@@ -24,7 +26,7 @@ const CATEGORY_KEY = 'tasks_category_fkey'
 const PRIMARY_KEY = 'tasks_pkey'
 
 /** Every column but the generated search vector. */
-const COLUMNS = ['user_id', 'id', 'title', 'description', 'completed', 'completed_at', 'priority', 'due_at', 'category_id', 'tags', 'created_at', 'updated_at', 'version'] as const
+const COLUMNS = ['user_id', 'id', 'title', 'description', 'completed', 'completed_at', 'priority', 'due_at', 'category_id', 'tags', 'created_at', 'updated_at', 'version', 'deleted_at'] as const
 
 /** A new task's full state; `id` given by the client, or made by PostgreSQL when absent. */
 export type NewTask = Required<Omit<TaskChanges, 'completed'>> & { completed: boolean, id?: string | undefined }
@@ -44,7 +46,7 @@ export async function insert (db: Kysely<Database>, userId: string, task: NewTas
 
 export async function findById (db: Kysely<Database>, userId: string, taskId: string): Promise<TaskRow | undefined> {
   return await db.selectFrom('tasks').select(COLUMNS)
-    .where('user_id', '=', userId).where('id', '=', taskId)
+    .where('user_id', '=', userId).where('id', '=', taskId).where('deleted_at', 'is', null)
     .executeTakeFirst()
 }
 
@@ -57,10 +59,10 @@ function versionFilter (eb: ExpressionBuilder<Database, 'tasks'>, ifVersion: Ver
   return eb('version', 'in', ifVersion)
 }
 
-/** Why a write that matched no row missed: no such task, or another version. */
+/** Why a write that matched no row missed: no such task (or it is in the trash), or another version. */
 async function explainMiss (db: Kysely<Database>, userId: string, taskId: string): Promise<Miss> {
   const row = await db.selectFrom('tasks').select('version')
-    .where('user_id', '=', userId).where('id', '=', taskId)
+    .where('user_id', '=', userId).where('id', '=', taskId).where('deleted_at', 'is', null)
     .executeTakeFirst()
   return row === undefined ? { miss: 'missing' } : { miss: 'stale', version: row.version }
 }
@@ -98,7 +100,7 @@ export async function update (db: Kysely<Database>, userId: string, taskId: stri
         values.updated_at = sql`CASE WHEN ${changed} THEN now() ELSE updated_at END`
         return values
       })
-      .where('user_id', '=', userId).where('id', '=', taskId)
+      .where('user_id', '=', userId).where('id', '=', taskId).where('deleted_at', 'is', null)
       .where((eb) => versionFilter(eb, ifVersion))
       .returning(COLUMNS)
       .executeTakeFirst()
@@ -109,13 +111,72 @@ export async function update (db: Kysely<Database>, userId: string, taskId: stri
   }
 }
 
-export async function remove (db: Kysely<Database>, userId: string, taskId: string, ifVersion?: VersionCondition): Promise<true | Miss> {
-  const row = await db.deleteFrom('tasks')
-    .where('user_id', '=', userId).where('id', '=', taskId)
+/** Moves the task to the trash: a change (version +1, new updated_at), `deleted_at` now. */
+export async function trash (db: Kysely<Database>, userId: string, taskId: string, ifVersion?: VersionCondition): Promise<true | Miss> {
+  const row = await db.updateTable('tasks')
+    .set((eb) => ({ deleted_at: sql<string>`now()`, version: eb('version', '+', 1), updated_at: sql<string>`now()` }))
+    .where('user_id', '=', userId).where('id', '=', taskId).where('deleted_at', 'is', null)
     .where((eb) => versionFilter(eb, ifVersion))
     .returning('id')
     .executeTakeFirst()
   return row === undefined ? await explainMiss(db, userId, taskId) : true
+}
+
+/** Brings a task in the trash back (a change: version +1, new updated_at); undefined when it is not in the trash. */
+export async function restore (db: Kysely<Database>, userId: string, taskId: string): Promise<TaskRow | undefined> {
+  return await db.updateTable('tasks')
+    .set((eb) => ({ deleted_at: null, version: eb('version', '+', 1), updated_at: sql<string>`now()` }))
+    .where('user_id', '=', userId).where('id', '=', taskId).where('deleted_at', 'is not', null)
+    .returning(COLUMNS)
+    .executeTakeFirst()
+}
+
+/** Deletes a task in the trash for good; false when it is not in the trash. */
+export async function purge (db: Kysely<Database>, userId: string, taskId: string): Promise<boolean> {
+  const row = await db.deleteFrom('tasks')
+    .where('user_id', '=', userId).where('id', '=', taskId).where('deleted_at', 'is not', null)
+    .returning('id')
+    .executeTakeFirst()
+  return row !== undefined
+}
+
+/**
+ * Moves every completed task not in the trash (of one category, when given) to the trash in
+ * one statement, so all share one `deleted_at` (the transaction's now()); returns how many.
+ */
+export async function trashCompleted (db: Kysely<Database>, userId: string, categoryId?: string): Promise<number> {
+  let update = db.updateTable('tasks')
+    .set((eb) => ({ deleted_at: sql<string>`now()`, version: eb('version', '+', 1), updated_at: sql<string>`now()` }))
+    .where('user_id', '=', userId).where('completed', '=', true).where('deleted_at', 'is', null)
+  if (categoryId !== undefined) update = update.where('category_id', '=', categoryId)
+  const result = await update.executeTakeFirst()
+  return Number(result.numUpdatedRows)
+}
+
+/** One page of the user's trash, newest deleted_at first, then id descending: one index range scan. */
+export async function listTrash (db: Kysely<Database>, userId: string, query: { limit: number, after?: { key: string, id: string } | undefined }): Promise<TaskPageRows> {
+  let select = db.selectFrom('tasks')
+    .select(COLUMNS)
+    .select(sql<string>`deleted_at::text`.as('sort_key'))
+    .where('user_id', '=', userId).where('deleted_at', 'is not', null)
+  if (query.after !== undefined) {
+    select = select.where(sql<boolean>`(deleted_at, id) < (${query.after.key}::timestamptz, ${query.after.id}::uuid)`)
+  }
+  const rows = await select.orderBy('deleted_at', 'desc').orderBy('id', 'desc').limit(query.limit + 1).execute()
+  return page(rows, query.limit)
+}
+
+/**
+ * Purges, for every user, up to `batch` tasks trashed longer than `retentionDays` ago
+ * (migration 202611281000_trash: a function that may see every user's trash, the one
+ * statement here not scoped by a user); returns how many, or 'busy' while another purge runs.
+ */
+export async function purgeExpired (db: Kysely<Database>, retentionDays: number, batch: number): Promise<number | 'busy'> {
+  const { rows } = await sql<{ purged: number }>`
+    SELECT purge_expired_trash(${retentionDays} * interval '1 day', ${batch}::integer) AS purged
+  `.execute(db)
+  const purged = rows[0]?.purged ?? 0
+  return purged < 0 ? 'busy' : purged
 }
 
 type ListTasksQuery = NonNullable<ValidatedOperations['listTasks']['parameters']['query']>
@@ -171,7 +232,7 @@ export async function list (db: Kysely<Database>, userId: string, query: TaskLis
   let select = db.selectFrom('tasks')
     .select(COLUMNS)
     .select(sql<string>`(${printed})::text`.as('sort_key'))
-    .where('user_id', '=', userId)
+    .where('user_id', '=', userId).where('deleted_at', 'is', null)
   if (query.status === 'pending') select = select.where('completed', '=', false)
   if (query.status === 'completed') select = select.where('completed', '=', true)
   if (query.priority !== undefined) select = select.where('priority', '=', query.priority)
@@ -191,11 +252,16 @@ export async function list (db: Kysely<Database>, userId: string, query: TaskLis
     .orderBy(sql`id ${direction}`)
     .limit(query.limit + 1)
     .execute()
-  const more = rows.length > query.limit
-  const page = more ? rows.slice(0, query.limit) : rows
-  const last = page[page.length - 1]
+  return page(rows, query.limit)
+}
+
+/** The first `limit` of `limit + 1` rows, and the position after them when the extra row came. */
+function page (rows: Array<TaskRow & { sort_key: string }>, limit: number): TaskPageRows {
+  const more = rows.length > limit
+  const kept = more ? rows.slice(0, limit) : rows
+  const last = kept[kept.length - 1]
   return {
-    rows: page,
+    rows: kept,
     next: more && last !== undefined ? { key: last.sort_key, id: last.id } : undefined
   }
 }

@@ -2,12 +2,14 @@
 import { categoryHandlers } from './categories.js'
 import { healthHandlers } from './health.js'
 import { taskHandlers } from './tasks.js'
+import { trashHandlers } from './trash.js'
 import type { Handlers } from './types.js'
 import { userHandlers } from './users.js'
 
 export const handlers: Handlers = {
   ...userHandlers,
   ...taskHandlers,
+  ...trashHandlers,
   ...categoryHandlers,
   ...healthHandlers
 }

@@ -9,13 +9,13 @@ import { ApiProblem } from '../errors.js'
 import * as tasks from '../repositories/tasks.js'
 import type { Handlers } from './types.js'
 
-const notFound = (): ApiProblem => new ApiProblem('not-found', 'No task with this id.')
+export const notFound = (): ApiProblem => new ApiProblem('not-found', 'No task with this id.')
 const unknownCategory = (): ApiProblem => new ApiProblem('unprocessable', 'No category with this id.', {
   errors: [{ pointer: '/category_id', detail: 'is not one of your categories' }]
 })
 
-/** A write that missed: 404, 412 with the current ETag, or 422. */
-function problemFor (miss: tasks.Miss): ApiProblem {
+/** A write that missed: 404, 412 with the current ETag, 409 or 422. */
+export function problemFor (miss: tasks.Miss): ApiProblem {
   switch (miss.miss) {
     case 'missing': return notFound()
     case 'stale': return new ApiProblem('precondition-failed', 'The task has changed since the given ETag.', { headers: { etag: etagFor(miss.version) } })
@@ -38,7 +38,7 @@ function refuseOverlongTags (tags: readonly string[] | undefined): void {
   })
 }
 
-function sendTask (reply: FastifyReply, task: Task): Task {
+export function sendTask (reply: FastifyReply, task: Task): Task {
   reply.header('etag', etagFor(task.version))
   return task
 }
@@ -106,7 +106,7 @@ export const taskHandlers: Handlers<'listTasks' | 'createTask' | 'getTask' | 're
   },
 
   async deleteTask (request, reply) {
-    const result = await tasks.remove(request.db, request.user.id, request.params.task_id, ifMatchVersions(request.headers['if-match']))
+    const result = await tasks.trash(request.db, request.user.id, request.params.task_id, ifMatchVersions(request.headers['if-match']))
     if (result !== true) throw problemFor(result)
     return await reply.code(204).send()
   }

@@ -42,11 +42,20 @@ t.test('listTasks query plans on 100,000 tasks', async (t) => {
     FROM (SELECT ${me}::text AS u, g FROM generate_series(1, 100000) g
           UNION ALL SELECT 'other-' || (g % 50 + 1), g FROM generate_series(1, 100000) g) s
   `.execute(db)
+  // 2,000 of mine in the trash, trashed at different times.
+  await sql`
+    UPDATE tasks SET deleted_at = now() - (ctid::text::point)[1] * interval '1 second'
+    WHERE user_id = ${me} AND id IN (SELECT id FROM tasks WHERE user_id = ${me} ORDER BY id LIMIT 2000)
+  `.execute(db)
   await sql`ANALYZE`.execute(db)
 
   let rowLevelSecurity = true
   async function explain (query: tasks.TaskListQuery): Promise<PlanNode[]> {
-    await tasks.list(db, me, query)
+    return await explainLast(async () => await tasks.list(db, me, query))
+  }
+  /** The plan of the last statement `run` sent. */
+  async function explainLast (run: () => Promise<unknown>): Promise<PlanNode[]> {
+    await run()
     const compiled = last as CompiledQuery
     const client = await pool.connect()
     try {
@@ -89,6 +98,17 @@ t.test('listTasks query plans on 100,000 tasks', async (t) => {
           t.equal(scan?.Filter, undefined, `${sort} ${order}, deep page: no row is read only to be filtered out`)
         }
       }
+    })
+
+    t.test('the trash, first and deep pages', async (t) => {
+      assertIndexed(t, await explainLast(async () => await tasks.listTrash(db, me, { limit: 50 })), 'trash', true)
+      let after: { key: string, id: string } | undefined
+      for (let page = 0; page < 20; page++) after = (await tasks.listTrash(db, me, { limit: 50, after })).next
+      const deep = await explainLast(async () => await tasks.listTrash(db, me, { limit: 50, after }))
+      assertIndexed(t, deep, 'trash, deep page', true)
+      const scan = deep.find((n) => n['Index Name'] !== undefined)
+      t.equal(scan?.['Index Name'], 'tasks_user_trash_idx')
+      t.match(scan?.['Index Cond'], /\bid\)? [<>] /, 'trash, deep page: the keyset bounds the index scan')
     })
 
     t.test('filters on top of a sort', async (t) => {

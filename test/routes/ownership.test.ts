@@ -71,8 +71,8 @@ t.test('every /api operation', async (t) => {
 
   t.test('covers every operation under /api', async (t) => {
     t.same(protectedOperations.map((o) => o.operationId).sort(), [
-      'createCategory', 'createTask', 'deleteCategory', 'deleteTask', 'getCategory', 'getCurrentUser', 'getTask',
-      'listCategories', 'listTasks', 'replaceTask', 'toggleTaskCompletion', 'updateCategory', 'updateTask'
+      'clearCompletedTasks', 'createCategory', 'createTask', 'deleteCategory', 'deleteTask', 'getCategory', 'getCurrentUser', 'getTask',
+      'listCategories', 'listTasks', 'listTrash', 'purgeTask', 'replaceTask', 'restoreTask', 'toggleTaskCompletion', 'updateCategory', 'updateTask'
     ])
   })
 

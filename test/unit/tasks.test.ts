@@ -130,7 +130,8 @@ t.test('toTask', async (t) => {
     tags: ['admin'],
     created_at: '2026-01-01T00:00:00.000Z',
     updated_at: '2026-01-10T09:30:00.120Z',
-    version: 4
+    version: 4,
+    deleted_at: null
   }
 
   t.test('has exactly the fields of the contract\'s Task', async (t) => {
