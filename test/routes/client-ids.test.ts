@@ -12,44 +12,39 @@ import { newUser } from '../helpers/factories.js'
 t.test('client-chosen ids', async (t) => {
   const app = await buildTestApp(t)
 
-  t.test('createTask', async (t) => {
-    t.test('creates the task under the id the client chose', async (t) => {
+  const kinds = [
+    { operation: 'createTask', collection: 'tasks', body: { title: 'Water the plants' }, detail: 'is already one of your tasks' },
+    { operation: 'createCategory', collection: 'categories', body: { name: 'Garden' }, detail: 'is already one of your categories' }
+  ] as const
+  for (const { operation, collection, body, detail } of kinds) {
+    t.test(`${operation} creates under the id the client chose; that id again is 409 and changes nothing`, async (t) => {
       const user = newUser()
       const id = randomUUID()
-      const response = await inject(t, app, { method: 'POST', url: '/api/me/tasks', headers: user.headers, payload: { id, title: 'Water the plants' } })
-      t.equal(response.statusCode, 201)
-      t.equal(response.json().id, id)
-      t.equal(response.headers.location, `/api/${encodeURIComponent(user.id)}/tasks/${id}`)
-      const fetched = await inject(t, app, { method: 'GET', url: `/api/me/tasks/${id}`, headers: user.headers })
-      t.equal(fetched.json().title, 'Water the plants')
-    })
-
-    t.test('answers 409 naming /id when the caller has a task with that id, and changes nothing', async (t) => {
-      const user = newUser()
-      const id = randomUUID()
-      await inject(t, app, { method: 'POST', url: '/api/me/tasks', headers: user.headers, payload: { id, title: 'First' } })
-      const again = await inject(t, app, { method: 'POST', url: '/api/me/tasks', headers: user.headers, payload: { id, title: 'Second', priority: 'high' } })
+      const created = await inject(t, app, { method: 'POST', url: `/api/me/${collection}`, headers: user.headers, payload: { id, ...body } })
+      t.equal(created.statusCode, 201)
+      t.equal(created.json().id, id)
+      t.equal(created.headers.location, `/api/${encodeURIComponent(user.id)}/${collection}/${id}`)
+      const again = await inject(t, app, { method: 'POST', url: `/api/me/${collection}`, headers: user.headers, payload: { id, ...body, [Object.keys(body)[0] as string]: 'Second' } })
       t.equal(again.statusCode, 409)
       t.equal(again.json().type, 'urn:todo-contract:problem:conflict')
-      t.same(again.json().errors, [{ pointer: '/id', detail: 'is already one of your tasks' }])
-      const stored = (await inject(t, app, { method: 'GET', url: `/api/me/tasks/${id}`, headers: user.headers })).json()
-      t.match(stored, { title: 'First', priority: 'medium', version: 1 })
-      const list = await inject(t, app, { method: 'GET', url: '/api/me/tasks', headers: user.headers })
-      t.equal(list.json().items.length, 1, 'no second task')
+      t.same(again.json().errors, [{ pointer: '/id', detail }])
+      const fetched = await inject(t, app, { method: 'GET', url: `/api/me/${collection}/${id}`, headers: user.headers })
+      t.match(fetched.json(), body, 'the first one, unchanged')
+      const list = await inject(t, app, { method: 'GET', url: `/api/me/${collection}`, headers: user.headers })
+      t.equal(list.json().items.length, 1, 'no second one')
     })
 
-    t.test('gives two users the same id as two tasks', async (t) => {
-      const alice = newUser('alice')
-      const bob = newUser('bob')
+    t.test(`${operation} gives two users the same id as two resources`, async (t) => {
       const id = randomUUID()
-      const mine = await inject(t, app, { method: 'POST', url: '/api/me/tasks', headers: alice.headers, payload: { id, title: 'Alice\'s' } })
-      const theirs = await inject(t, app, { method: 'POST', url: '/api/me/tasks', headers: bob.headers, payload: { id, title: 'Bob\'s' } })
-      t.equal(mine.statusCode, 201)
-      t.equal(theirs.statusCode, 201, 'not a conflict: another user\'s id is another resource')
-      t.equal((await inject(t, app, { method: 'GET', url: `/api/me/tasks/${id}`, headers: alice.headers })).json().title, 'Alice\'s')
-      t.equal((await inject(t, app, { method: 'GET', url: `/api/me/tasks/${id}`, headers: bob.headers })).json().title, 'Bob\'s')
+      for (const [user, label] of [[newUser('alice'), 'Alice\'s'], [newUser('bob'), 'Bob\'s']] as const) {
+        const created = await inject(t, app, { method: 'POST', url: `/api/me/${collection}`, headers: user.headers, payload: { id, ...body, [Object.keys(body)[0] as string]: label } })
+        t.equal(created.statusCode, 201, `${label}: not a conflict, another user's id is another resource`)
+        t.match((await inject(t, app, { method: 'GET', url: `/api/me/${collection}/${id}`, headers: user.headers })).json(), { id, user_id: user.id })
+      }
     })
+  }
 
+  t.test('createTask', async (t) => {
     t.test('replays, not 409, a retry with the same Idempotency-Key and body', async (t) => {
       const user = newUser()
       const payload = { id: randomUUID(), title: 'Queued offline' }
@@ -75,31 +70,13 @@ t.test('client-chosen ids', async (t) => {
     })
   })
 
-  t.test('createCategory', async (t) => {
-    t.test('creates the category under the id the client chose; a second one with it is 409', async (t) => {
-      const user = newUser()
-      const id = randomUUID()
-      const created = await inject(t, app, { method: 'POST', url: '/api/me/categories', headers: user.headers, payload: { id, name: 'Garden' } })
-      t.equal(created.statusCode, 201)
-      t.equal(created.json().id, id)
-      const again = await inject(t, app, { method: 'POST', url: '/api/me/categories', headers: user.headers, payload: { id, name: 'Other name' } })
-      t.equal(again.statusCode, 409)
-      t.same(again.json().errors, [{ pointer: '/id', detail: 'is already one of your categories' }])
-      const list = await inject(t, app, { method: 'GET', url: '/api/me/categories', headers: user.headers })
-      t.same(list.json().items.map((c: { name: string }) => c.name), ['Garden'])
-    })
-
-    t.test('lets a task and a category share an id, and two users share one', async (t) => {
-      const alice = newUser('alice')
-      const bob = newUser('bob')
-      const id = randomUUID()
-      const category = await inject(t, app, { method: 'POST', url: '/api/me/categories', headers: alice.headers, payload: { id, name: 'Shared' } })
-      const task = await inject(t, app, { method: 'POST', url: '/api/me/tasks', headers: alice.headers, payload: { id, title: 'Same id', category_id: id } })
-      const bobs = await inject(t, app, { method: 'POST', url: '/api/me/categories', headers: bob.headers, payload: { id, name: 'Shared' } })
-      t.equal(category.statusCode, 201)
-      t.equal(task.statusCode, 201)
-      t.equal(task.json().category_id, id, 'the task is in the category of the same id')
-      t.equal(bobs.statusCode, 201)
-    })
+  t.test('a task and a category may share an id', async (t) => {
+    const user = newUser()
+    const id = randomUUID()
+    const category = await inject(t, app, { method: 'POST', url: '/api/me/categories', headers: user.headers, payload: { id, name: 'Shared' } })
+    const task = await inject(t, app, { method: 'POST', url: '/api/me/tasks', headers: user.headers, payload: { id, title: 'Same id', category_id: id } })
+    t.equal(category.statusCode, 201)
+    t.equal(task.statusCode, 201)
+    t.equal(task.json().category_id, id, 'the task is in the category of the same id')
   })
 })
