@@ -10,7 +10,8 @@
  *   many; -1 when another purge holds its lock (one purge at a time across every process;
  *   the lock ends with the call's transaction, so no lock outlives a batch). It runs for the
  *   service's purge job, which names no user: so it is SECURITY DEFINER (the tables' owner),
- *   with a fixed search_path, and only todo_app may call it.
+ *   names the table with its schema, resolves everything else in pg_catalog only (pg_temp
+ *   last, so no caller's temporary table can stand in), and only todo_app may call it.
  * Frozen: never import src/, never edit once released.
  */
 import { type Kysely, sql } from 'kysely'
@@ -32,9 +33,11 @@ export async function up (db: Kysely<any>): Promise<void> {
   }
   await sql`CREATE INDEX tasks_user_trash_idx ON tasks (user_id, deleted_at, id) WHERE deleted_at IS NOT NULL`.execute(db)
   await sql`CREATE INDEX tasks_trash_expiry_idx ON tasks (deleted_at) WHERE deleted_at IS NOT NULL`.execute(db)
+  const { rows } = await sql<{ schema: string }>`SELECT current_schema() AS schema`.execute(db)
+  const tasks = sql.id((rows[0] as { schema: string }).schema, 'tasks')
   await sql`
     CREATE FUNCTION purge_expired_trash(retention interval, batch integer) RETURNS integer
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
     DECLARE
       purged integer;
     BEGIN
@@ -43,13 +46,13 @@ export async function up (db: Kysely<any>): Promise<void> {
         RETURN -1;
       END IF;
       WITH doomed AS (
-        SELECT user_id, id FROM tasks
+        SELECT user_id, id FROM ${tasks}
         WHERE deleted_at IS NOT NULL AND deleted_at < now() - retention
         ORDER BY deleted_at
         LIMIT batch
         FOR UPDATE SKIP LOCKED
       ), gone AS (
-        DELETE FROM tasks t USING doomed d WHERE t.user_id = d.user_id AND t.id = d.id RETURNING 1
+        DELETE FROM ${tasks} t USING doomed d WHERE t.user_id = d.user_id AND t.id = d.id RETURNING 1
       )
       SELECT count(*)::integer INTO purged FROM gone;
       RETURN purged;

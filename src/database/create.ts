@@ -52,14 +52,27 @@ export function openDatabase ({ url, poolMax, statementTimeoutMs, role, rowLevel
     ...(statementTimeoutMs === undefined || statementTimeoutMs === 0 ? {} : { statement_timeout: statementTimeoutMs }),
     types: typeParsers
   })
-  pool.on('error', onPoolError ?? (() => {}))
+  const reportError = onPoolError ?? (() => {})
+  pool.on('error', reportError)
+  // pg-pool listens for a client's 'error' only while the client is idle; a server that goes
+  // away during a statement makes the client emit 'error' while it is checked out, which
+  // with no listener would crash the process. The statement itself fails (503), the pool
+  // drops the broken client on release, and the error is reported here.
+  pool.on('connect', (client) => { client.on('error', reportError) })
   const db = new Kysely<Database>({ dialect: new ServiceDialect(pool, typeParsers) })
   return {
     db,
     // A Kysely per user is a handful of small objects; the pool, and each connection's
     // prepared statements, are shared.
     forUser: rowLevelSecurity ? (userId) => new Kysely<Database>({ dialect: new ServiceDialect(pool, typeParsers, userId) }) : () => db,
-    destroy: async () => { await db.destroy() }
+    // The pool is ended here, not only through db.destroy(): Kysely destroys a driver only
+    // if that instance ever ran a query, and with every query sent through forUser the
+    // unscoped one may never have (its idle clients would then hold the process open for
+    // idleTimeoutMillis).
+    destroy: async () => {
+      await db.destroy()
+      if (!pool.ended && !pool.ending) await pool.end()
+    }
   }
 }
 

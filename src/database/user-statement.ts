@@ -95,22 +95,35 @@ export class UserStatement implements pg.Submittable {
     this.#done = options.done
   }
 
-  submit (connection: pg.Connection): void {
+  /**
+   * Writes the pipeline. Values are encoded before anything is written: a value pg cannot
+   * encode (a BigInt inside an object, a throwing toPostgres) is returned as an Error, which
+   * pg hands to handleError before it moves on, instead of leaving half a pipeline without
+   * its Sync on the wire (the connection would never answer again).
+   */
+  submit (connection: pg.Connection): Error | undefined {
+    let values: unknown[]
+    try {
+      values = this.#values.map((value) => prepareValue(value))
+    } catch (error) {
+      return error instanceof Error ? error : new Error(String(error))
+    }
     const stream = connection.stream as { cork?: () => void, uncork?: () => void }
     // One write for the whole pipeline (as pg's own Query does).
     stream.cork?.()
     try {
       this.#parse(connection, SET_USER_STATEMENT, SET_USER_SQL)
-      connection.bind({ portal: '', statement: SET_USER_STATEMENT, values: [this.#userId], valueMapper: prepareValue } as pg.BindConfig, false)
+      connection.bind({ portal: '', statement: SET_USER_STATEMENT, values: [this.#userId] } as pg.BindConfig, false)
       connection.execute({ portal: '' }, false)
       this.#parse(connection, this.#name, this.#text)
-      connection.bind({ portal: '', statement: this.#name, values: this.#values as unknown[], valueMapper: prepareValue } as pg.BindConfig, false)
+      connection.bind({ portal: '', statement: this.#name, values } as pg.BindConfig, false)
       connection.describe({ type: 'P', name: '' }, false)
       connection.execute({ portal: '' }, false)
       connection.sync()
     } finally {
       stream.uncork?.()
     }
+    return undefined
   }
 
   /** `name` '' is the unnamed statement: parsed every time, never tracked. */

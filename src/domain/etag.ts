@@ -5,6 +5,9 @@
 
 export const etagFor = (version: number): string => `"${version}"`
 
+/** Versions are stored as int4. */
+const MAX_VERSION = 2_147_483_647
+
 const ENTITY_TAG = /^(W\/)?"([\x21\x23-\x7e\x80-\xff]*)"$/
 
 interface EntityTag { weak: boolean, opaque: string }
@@ -28,7 +31,8 @@ export function ifMatchVersions (header: string | undefined): '*' | number[] | u
   if (header === undefined) return undefined
   const tags = parseEntityTags(header)
   if (tags === '*') return '*'
-  return tags.filter((t) => !t.weak && /^[1-9]\d{0,9}$/.test(t.opaque)).map((t) => Number(t.opaque))
+  // A version is a PostgreSQL integer: a larger number can match no task (and must not reach SQL).
+  return tags.filter((t) => !t.weak && /^[1-9]\d{0,9}$/.test(t.opaque) && Number(t.opaque) <= MAX_VERSION).map((t) => Number(t.opaque))
 }
 
 /** If-None-Match uses the weak comparison: W/"3" matches version 3 too. */

@@ -56,7 +56,8 @@ export type VersionCondition = '*' | number[] | undefined
 function versionFilter (eb: ExpressionBuilder<Database, 'tasks'>, ifVersion: VersionCondition): Expression<SqlBool> {
   if (ifVersion === undefined || ifVersion === '*') return sql<boolean>`true`
   if (ifVersion.length === 0) return sql<boolean>`false`
-  return eb('version', 'in', ifVersion)
+  // One parameter however many tags If-Match lists: one prepared statement, not one per length.
+  return sql<boolean>`version = ANY(${ifVersion}::int[])`
 }
 
 /** Why a write that matched no row missed: no such task (or it is in the trash), or another version. */
