@@ -29,6 +29,7 @@ import {
 } from 'kysely'
 import { createHash } from 'node:crypto'
 import type pg from 'pg'
+import { isDatabaseUnavailable } from './errors.js'
 import { PreparedOnConnection, type StatementResult, UserStatement } from './user-statement.js'
 
 const names = new Map<string, { plain: string, asUser: string }>()
@@ -77,6 +78,7 @@ class ServiceConnection implements DatabaseConnection {
   readonly #client: pg.PoolClient
   readonly #userId: string | undefined
   readonly #types: pg.CustomTypesConfig
+  #broken = false
 
   constructor (client: pg.PoolClient, userId: string | undefined, types: pg.CustomTypesConfig) {
     this.#client = client
@@ -85,6 +87,17 @@ class ServiceConnection implements DatabaseConnection {
   }
 
   async executeQuery<R> (compiled: CompiledQuery): Promise<QueryResult<R>> {
+    try {
+      return await this.#execute<R>(compiled)
+    } catch (error) {
+      // The server ended this session (shutdown, terminated backend, lost socket): the client
+      // must not go back to the pool, where the next request would get it before pg notices.
+      if (isDatabaseUnavailable(error) || (error as { severity?: unknown }).severity === 'FATAL') this.#broken = true
+      throw error
+    }
+  }
+
+  async #execute<R> (compiled: CompiledQuery): Promise<QueryResult<R>> {
     const values = compiled.parameters as unknown[]
     if (this.#userId === undefined) {
       // Unparameterised texts (DDL, maintenance) are sent as they are.
@@ -123,7 +136,8 @@ class ServiceConnection implements DatabaseConnection {
   }
 
   release (): void {
-    this.#client.release()
+    // A truthy argument tells pg-pool to destroy the client rather than keep it.
+    this.#client.release(this.#broken)
   }
 }
 

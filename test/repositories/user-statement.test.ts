@@ -63,6 +63,24 @@ t.test('statements sent as a user', async (t) => {
     t.equal((await db.selectFrom('tasks').select('id').where('id', '=', id).execute()).length, 1, 'the connection works after both')
   })
 
+  t.test('reject a value pg cannot encode before sending anything; the connection stays usable', async (t) => {
+    await t.rejects(sql`SELECT ${{ count: 1n }}::jsonb AS v`.execute(db), /BigInt/)
+    const { rows } = await sql<{ v: number }>`SELECT ${7}::int AS v`.execute(db)
+    t.same(rows, [{ v: 7 }], 'the one connection answers the next statement')
+  })
+
+  t.test('reject, without crashing the process, when the server ends the connection mid-statement', async (t) => {
+    const { rows } = await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(db)
+    const pid = rows[0]?.pid as number
+    // Its outcome is taken at once: it fails while the termination is still being sent.
+    const sleeping = sql`SELECT pg_sleep(5)`.execute(db).then(() => undefined, (error: unknown) => error)
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    await sql`SELECT pg_terminate_backend(${pid})`.execute(owner)
+    t.match(await sleeping, { code: '57P01' }, 'the statement fails with the server\'s reason')
+    const after = await sql<{ v: number }>`SELECT ${8}::int AS v`.execute(db)
+    t.same(after.rows, [{ v: 8 }], 'the pool replaces the broken connection')
+  })
+
   t.test('prepare each text once per connection, and again after a failed pipeline', async (t) => {
     const prepared = async (): Promise<string[]> => {
       const { rows } = await sql<{ name: string }>`SELECT name FROM pg_prepared_statements WHERE name LIKE ${'u%'} ORDER BY name`.execute(db)
