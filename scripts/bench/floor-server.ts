@@ -10,7 +10,7 @@
 import Fastify from 'fastify'
 import pg from 'pg'
 import { SERVICE_ROLE } from '../../src/database/service-role.js'
-import { PreparedOnConnection, type StatementResult, UserStatement } from '../../src/database/user-statement.js'
+import { sendAsUser } from '../../src/database/user-statement.js'
 
 const COLUMNS = 'user_id, id, title, description, completed, completed_at, priority, due_at, category_id, tags, created_at, updated_at, version'
 const LIST = `SELECT ${COLUMNS}, (created_at)::text AS sort_key FROM tasks WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 51`
@@ -22,19 +22,12 @@ const pool = new pg.Pool({
   max: Number(process.env.DATABASE_POOL_MAX ?? 10),
   ...(rowLevelSecurity ? { options: `-c role=${SERVICE_ROLE}` } : {})
 })
-const prepared = new WeakMap<pg.PoolClient, PreparedOnConnection>()
-
 // Unnamed statements, parsed each time: raw pg's default (named ones are the service's own optimisation).
 async function query (userId: string, text: string, values: unknown[]): Promise<{ rows: unknown[] }> {
   if (!rowLevelSecurity) return await pool.query(text, values)
   const client = await pool.connect()
   try {
-    let mine = prepared.get(client)
-    if (mine === undefined) prepared.set(client, mine = new PreparedOnConnection())
-    const on = mine
-    return await new Promise<StatementResult>((resolve, reject) => {
-      client.query(new UserStatement({ userId, name: '', text, values, types: pg.types, prepared: on, done: (error, result) => { if (error === null) resolve(result as StatementResult); else reject(error) } }))
-    })
+    return await sendAsUser(client, { userId, name: '', text, values, types: pg.types })
   } finally {
     client.release()
   }

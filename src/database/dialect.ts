@@ -30,7 +30,7 @@ import {
 import { createHash } from 'node:crypto'
 import type pg from 'pg'
 import { isDatabaseUnavailable } from './errors.js'
-import { PreparedOnConnection, type StatementResult, UserStatement } from './user-statement.js'
+import { sendAsUser, type StatementResult } from './user-statement.js'
 
 const names = new Map<string, { plain: string, asUser: string }>()
 const MAX_NAMES = 2_000
@@ -60,9 +60,6 @@ export function statementNames (text: string): { plain: string, asUser: string }
  */
 const compiler = new PostgresQueryCompiler()
 const adapter = new PostgresAdapter()
-
-/** Per pg client: the statements user-statement.ts has prepared on it. */
-const preparedByClient = new WeakMap<pg.PoolClient, PreparedOnConnection>()
 
 const AFFECTING = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE'])
 
@@ -105,24 +102,7 @@ class ServiceConnection implements DatabaseConnection {
     }
     // As a user, every statement carries the setting, parameters or not (transaction control
     // goes through `control`).
-    let prepared = preparedByClient.get(this.#client)
-    if (prepared === undefined) {
-      prepared = new PreparedOnConnection()
-      preparedByClient.set(this.#client, prepared)
-    }
-    const userId = this.#userId
-    const types = this.#types
-    const result = await new Promise<StatementResult>((resolve, reject) => {
-      this.#client.query(new UserStatement({
-        userId,
-        name: statementNames(compiled.sql).asUser,
-        text: compiled.sql,
-        values,
-        types,
-        prepared,
-        done: (error, outcome) => { if (error === null) resolve(outcome as StatementResult); else reject(error) }
-      }))
-    })
+    const result = await sendAsUser(this.#client, { userId: this.#userId, name: statementNames(compiled.sql).asUser, text: compiled.sql, values, types: this.#types })
     return toQueryResult(result)
   }
 

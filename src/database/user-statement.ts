@@ -51,7 +51,7 @@ export interface StatementResult {
  * the names differ). A statement whose pipeline failed may or may not have been parsed:
  * it is closed before it is parsed again (Close of a missing statement is not an error).
  */
-export class PreparedOnConnection {
+class PreparedOnConnection {
   readonly #ready = new Set<string>()
   readonly #uncertain = new Set<string>()
 
@@ -70,7 +70,7 @@ export class PreparedOnConnection {
 }
 
 /** A pg Submittable: `await new Promise(…)` on it via `client.query(statement)`. */
-export class UserStatement implements pg.Submittable {
+class UserStatement implements pg.Submittable {
   readonly #userId: string
   readonly #name: string
   readonly #text: string
@@ -185,4 +185,27 @@ export class UserStatement implements pg.Submittable {
   }
 
   handleCopyData (): void {}
+}
+
+/** Per pg client: the statements this module has prepared on it. */
+const preparedByClient = new WeakMap<pg.ClientBase, PreparedOnConnection>()
+
+/**
+ * Sends one statement as `userId` on `client` (name '' for the unnamed statement) and
+ * resolves with its result; the one way the dialect and the bench's floor send a statement.
+ */
+export async function sendAsUser (client: pg.ClientBase, statement: { userId: string, name: string, text: string, values: readonly unknown[], types: pg.CustomTypesConfig }): Promise<StatementResult> {
+  let prepared = preparedByClient.get(client)
+  if (prepared === undefined) {
+    prepared = new PreparedOnConnection()
+    preparedByClient.set(client, prepared)
+  }
+  const on = prepared
+  return await new Promise<StatementResult>((resolve, reject) => {
+    client.query(new UserStatement({
+      ...statement,
+      prepared: on,
+      done: (error, outcome) => { if (error === null) resolve(outcome as StatementResult); else reject(error) }
+    }))
+  })
 }

@@ -10,7 +10,7 @@ import path from 'node:path'
 
 export const LOCAL_SECRET_FILE = 'jwt-secret'
 
-export async function readLocalSecret (dataDir: string): Promise<string | undefined> {
+async function readLocalSecret (dataDir: string): Promise<string | undefined> {
   const file = path.join(dataDir, LOCAL_SECRET_FILE)
   return existsSync(file) ? (await readFile(file, 'utf8')).trim() : undefined
 }

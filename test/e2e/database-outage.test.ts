@@ -8,6 +8,7 @@ import { mkdirSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
 import { createDatabase } from '../../src/database/create.js'
+import { EMBEDDED_DATABASE } from '../../src/bootstrap.js'
 import { ensureDatabase } from '../../src/database/admin.js'
 import { startEmbeddedPostgres } from '../../src/local/embedded-postgres.js'
 import { migrateToLatest } from '../../src/database/migrate.js'
@@ -22,7 +23,7 @@ t.test('a database outage under a running service', async (t) => {
   const port = 57000 + Math.floor(Math.random() * 2000)
   let server = await startEmbeddedPostgres({ dataDir, port })
   t.teardown(async () => { await server.stop(); rmSync(dataDir, { recursive: true, force: true }) })
-  const url = await ensureDatabase(server.url, 'todo')
+  const url = await ensureDatabase(server.url, EMBEDDED_DATABASE)
   const migrator = createDatabase({ url, poolMax: 1 })
   await migrateToLatest(migrator)
   await migrator.destroy()
