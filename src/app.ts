@@ -12,6 +12,7 @@ import bodyParsers from './plugins/body-parsers.js'
 import contractRoutes from './plugins/contract-routes.js'
 import database from './plugins/database.js'
 import cursors from './plugins/cursors.js'
+import syncTokens from './plugins/sync-tokens.js'
 import docs, { DOCS_ROUTES } from './plugins/docs.js'
 import idempotency from './plugins/idempotency.js'
 import overload from './plugins/overload.js'
@@ -73,6 +74,7 @@ export async function buildApp (config: Readonly<ResolvedConfig>, deps: AppDepen
   await app.register(security)
   await app.register(database, { url: config.database.url, poolMax: config.database.poolMax, statementTimeoutMs: config.database.statementTimeoutMs, rowLevelSecurity: config.database.rowLevelSecurity, database: deps.database })
   await app.register(cursors)
+  await app.register(syncTokens, { retentionDays: config.sync.retentionDays })
   await app.register(idempotency)
   await app.register(overload, { maxEventLoopDelayMs: config.server.eventLoopDelayLimitMs })
   await app.register(auth, { verifyToken: deps.verifyToken ?? createTokenVerifier(config.jwt) })

@@ -27,7 +27,7 @@ const schema = {
     DATA_DIR: { type: 'string', minLength: 1, default: '.data', description: 'Folder of the embedded PostgreSQL and the local JWT secret (local use only).' },
     EMBEDDED_PG_PORT: { type: 'integer', minimum: 1, maximum: 65535, default: 54329, description: 'Port of the embedded PostgreSQL (loopback only).' },
     MIGRATE_ON_START: { type: 'boolean', default: true, description: 'Apply pending migrations at start.' },
-    RLS_ENABLED: { type: 'boolean', default: true, description: 'PostgreSQL row-level security: the service works as role `todo_app` and names the caller in every transaction. `false` skips both (for a database without it; the login role must then own the tables).' },
+    RLS_ENABLED: { type: 'boolean', default: true, description: 'PostgreSQL row-level security: the service works as role `todo_app` and names the caller in every transaction. `false` skips the role and so the policies (for a database without them; the login role must then own the tables); the caller is named in every statement either way.' },
     JWT_SECRET: { type: 'string', minLength: 32, description: 'Shared secret for HS256/HS384/HS512 tokens (at least 32 characters).' },
     JWT_PUBLIC_KEY: { type: 'string', minLength: 1, description: 'PEM public key for RS256/ES256/EdDSA tokens.' },
     JWT_JWKS_URL: { type: 'string', pattern: '^https?://', description: 'JWKS endpoint; keys are chosen by `kid` and cached.' },
@@ -37,6 +37,7 @@ const schema = {
     JWT_CLOCK_TOLERANCE_S: { type: 'integer', minimum: 0, maximum: 300, default: 30, description: 'Clock skew allowed on `exp`, `nbf` and `iat`, in seconds.' },
     RATE_LIMIT_REDIS_URL: { type: 'string', pattern: '^rediss?://', description: 'Redis for the rate-limit counters, shared by every process; unset: counters in each process.' },
     TRASH_RETENTION_DAYS: { type: 'number', exclusiveMinimum: 0, maximum: 36500, default: 30, description: 'Days a task stays in the trash before it is purged for good (fractions allowed).' },
+    SYNC_RETENTION_DAYS: { type: 'number', exclusiveMinimum: 0, maximum: 36500, default: 30, description: 'Days a sync token stays valid (older: 410 sync-token-expired) and the change record keeps deletions and events (a day longer).' },
     TRASH_PURGE_INTERVAL_MS: { type: 'integer', minimum: 0, maximum: 86400000, default: 3600000, description: 'How often each process looks for trash to purge (0: never; one purge runs at a time across processes).' },
     RATE_LIMIT_PER_MINUTE: { type: 'integer', minimum: 0, default: 1200, description: 'Requests per user per minute; `0` turns rate limiting off.' }
   }
@@ -78,6 +79,7 @@ export interface Config {
   }
   rateLimit: { perMinute: number, redisUrl: string | undefined }
   trash: { retentionDays: number, purgeIntervalMs: number }
+  sync: { retentionDays: number }
 }
 
 /**
@@ -148,6 +150,7 @@ interface RawEnv {
   RATE_LIMIT_REDIS_URL?: string
   TRASH_RETENTION_DAYS: number
   TRASH_PURGE_INTERVAL_MS: number
+  SYNC_RETENTION_DAYS: number
 }
 
 function validateEnv (env: Record<string, string | undefined>): RawEnv {
@@ -231,7 +234,8 @@ export function loadConfig (env: Record<string, string | undefined>): Readonly<C
       clockToleranceSeconds: raw.JWT_CLOCK_TOLERANCE_S
     },
     rateLimit: { perMinute: raw.RATE_LIMIT_PER_MINUTE, redisUrl: raw.RATE_LIMIT_REDIS_URL },
-    trash: { retentionDays: raw.TRASH_RETENTION_DAYS, purgeIntervalMs: raw.TRASH_PURGE_INTERVAL_MS }
+    trash: { retentionDays: raw.TRASH_RETENTION_DAYS, purgeIntervalMs: raw.TRASH_PURGE_INTERVAL_MS },
+    sync: { retentionDays: raw.SYNC_RETENTION_DAYS }
   }
   return deepFreeze(config)
 }

@@ -19,11 +19,6 @@ export interface DatabaseOptions {
    * Unset: the login role.
    */
   role?: string
-  /**
-   * Name the caller to row-level security in every statement of `forUser` (default true).
-   * false: `forUser` is the unscoped instance, and the repositories' owner filter is the only guard.
-   */
-  rowLevelSecurity?: boolean
   /** Called when an idle client fails (the server went away); without a listener pg would crash the process. */
   onPoolError?: (error: Error) => void
 }
@@ -40,7 +35,7 @@ export interface DatabaseHandle {
   destroy: () => Promise<void>
 }
 
-export function openDatabase ({ url, poolMax, statementTimeoutMs, role, rowLevelSecurity = true, onPoolError }: DatabaseOptions): DatabaseHandle {
+export function openDatabase ({ url, poolMax, statementTimeoutMs, role, onPoolError }: DatabaseOptions): DatabaseHandle {
   const pool = new pg.Pool({
     connectionString: url,
     max: poolMax,
@@ -64,7 +59,10 @@ export function openDatabase ({ url, poolMax, statementTimeoutMs, role, rowLevel
     db,
     // A Kysely per user is a handful of small objects; the pool, and each connection's
     // prepared statements, are shared.
-    forUser: rowLevelSecurity ? (userId) => new Kysely<Database>({ dialect: new ServiceDialect(pool, typeParsers, userId) }) : () => db,
+    // Every statement names its user (app.user_id) whatever the role: row-level security's
+    // policies read it, and so does the change record's lock (db/migrations/…_change_record.ts),
+    // which must be taken before any row whether or not the policies apply.
+    forUser: (userId) => new Kysely<Database>({ dialect: new ServiceDialect(pool, typeParsers, userId) }),
     // The pool is ended here, not only through db.destroy(): Kysely destroys a driver only
     // if that instance ever ran a query, and with every query sent through forUser the
     // unscoped one may never have (its idle clients would then hold the process open for
@@ -78,5 +76,5 @@ export function openDatabase ({ url, poolMax, statementTimeoutMs, role, rowLevel
 
 /** The unscoped Kysely alone, for scripts and fixtures; `destroy()` ends its pool. */
 export function createDatabase (options: DatabaseOptions): Kysely<Database> {
-  return openDatabase({ ...options, rowLevelSecurity: false }).db
+  return openDatabase(options).db
 }

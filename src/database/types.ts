@@ -27,6 +27,8 @@ export interface CategoryTable {
   color: string | null
   created_at: Timestamp
   updated_at: Timestamp
+  /** The number of the category's latest change (ChangeCounterTable); set by a trigger, never written. */
+  change_seq: ChangeSeq
 }
 
 /** The contract's Priority; the PostgreSQL enum task_priority holds the same values. */
@@ -54,6 +56,30 @@ export interface TaskTable {
   priority_rank: ColumnType<number, never, never>
   /** Generated: lower(title), collation "C"; the title sort key. */
   title_sort: ColumnType<string, never, never>
+  /** The number of the task's latest change (ChangeCounterTable); set by a trigger, never written. */
+  change_seq: ChangeSeq
+}
+
+/** A bigint, which pg delivers as a decimal string. */
+type ChangeSeq = ColumnType<string, never, never>
+
+/**
+ * The change record (db/migrations/202611281200_change_record.ts): each user's counter, whose
+ * lock every writing statement takes, so a user's change numbers follow commit order.
+ */
+export interface ChangeCounterTable {
+  user_id: string
+  seq: ColumnType<string, never, never>
+}
+
+/** One change of a task or category; `seq` orders a user's changes in commit order. */
+export interface EventTable {
+  user_id: string
+  seq: ColumnType<string, never, never>
+  type: string
+  entity_id: string
+  occurred_at: Timestamp
+  data: ColumnType<unknown, never, never>
 }
 
 export interface Database {
@@ -62,6 +88,8 @@ export interface Database {
   tasks: TaskTable
   idempotency_keys: IdempotencyKeyTable
   service_keys: ServiceKeyTable
+  change_counters: ChangeCounterTable
+  events: EventTable
 }
 
 export type UserRow = Selectable<UserTable>
@@ -69,7 +97,7 @@ export type NewUserRow = Insertable<UserTable>
 export type CategoryRow = Selectable<CategoryTable>
 export type NewCategoryRow = Insertable<CategoryTable>
 export type CategoryRowUpdate = Updateable<CategoryTable>
-export type TaskRow = Omit<Selectable<TaskTable>, 'search' | 'priority_rank' | 'title_sort'>
+export type TaskRow = Omit<Selectable<TaskTable>, 'search' | 'priority_rank' | 'title_sort' | 'change_seq'>
 export type NewTaskRow = Insertable<TaskTable>
 export type TaskRowUpdate = Updateable<TaskTable>
 

@@ -348,6 +348,50 @@ export interface paths {
         patch: operations["updateCategory"];
         trace?: never;
     };
+    "/api/{user_id}/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The caller's own user id (the token's `sub`), or the literal `me`.
+                 * @example me
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Changes since a sync token
+         * @description Every task and category whose current state changed after `since` (tasks in the
+         *     trash included, with `deleted_at`), and the ids of tasks purged and categories
+         *     deleted for good since then. Without `since`, a full sync of everything (with empty
+         *     `deleted` lists). Repeat with `next_token` while `has_more` is true; later, sync
+         *     from the last `next_token`.
+         *
+         *     - **Commit order, not clock order.** Each user's changes are numbered in the order
+         *       their transactions commit, and a token names a number: a write that commits after
+         *       a token was issued appears after it. A client that keeps syncing while other
+         *       requests write never misses a change and never sees one twice.
+         *     - A change appears once, in its latest state, however many times the entity changed
+         *       since `since`. A sync includes every change committed before its request arrived.
+         *     - `limit` caps the tasks plus categories of a page; the ids in `deleted` do not
+         *       count (at most 1000 of them a page). Pages that continue a full sync may list
+         *       deleted ids the client never received: ignore them.
+         *     - Tokens are opaque and bound to the user: another user's or a tampered one is
+         *       `400` (`invalid-cursor`). They stay valid for `SYNC_RETENTION_DAYS` (default 30)
+         *       after they were issued; an older one is `410` (`sync-token-expired`): sync again
+         *       without `since`.
+         */
+        get: operations["syncChanges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -670,6 +714,52 @@ export interface components {
             next_cursor: string | null;
         };
         /**
+         * @description One page of a sync: what changed after the token, in its latest state, and the
+         *     token to continue from.
+         * @example {
+         *       "tasks": [
+         *         {
+         *           "id": "6f1c1f5e-8d5b-4a57-9a3e-2d9c6f7b8a10",
+         *           "user_id": "auth0|5f8d0e1c2b3a",
+         *           "title": "File the tax return",
+         *           "description": null,
+         *           "completed": true,
+         *           "completed_at": "2026-01-11T08:15:42.120Z",
+         *           "priority": "high",
+         *           "due_at": null,
+         *           "category_id": null,
+         *           "tags": [],
+         *           "created_at": "2026-01-10T09:30:00.000Z",
+         *           "updated_at": "2026-01-11T08:15:42.120Z",
+         *           "version": 2,
+         *           "deleted_at": null
+         *         }
+         *       ],
+         *       "categories": [],
+         *       "deleted": {
+         *         "tasks": [
+         *           "2d1b7c3e-5f60-4a8b-9c0d-1e2f3a4b5c6d"
+         *         ],
+         *         "categories": []
+         *       },
+         *       "next_token": "eyJrIjoiNDIiLCJpIjoiMTc2ODEyMzQ1Njc4OSIsImYiOiJ4In0.c2lnbmF0dXJl",
+         *       "has_more": false
+         *     }
+         */
+        SyncPage: {
+            tasks: components["schemas"]["Task"][];
+            categories: components["schemas"]["Category"][];
+            /** @description Ids gone for good since the token (purged tasks, deleted categories). */
+            deleted: {
+                tasks: string[];
+                categories: string[];
+            };
+            /** @description Opaque. Pass it as `since` to continue (while `has_more`) or to sync later. */
+            next_token: string;
+            /** @description True when more changes follow at once; sync again with `next_token`. */
+            has_more: boolean;
+        };
+        /**
          * @description 1..50 characters after trimming; stored trimmed; unique per user, case-insensitively.
          * @example Work
          */
@@ -816,7 +906,7 @@ export interface components {
              * @description Identifies the kind of problem; compare it, not `title`.
              * @enum {string}
              */
-            type: "urn:todo-contract:problem:validation-failed" | "urn:todo-contract:problem:invalid-cursor" | "urn:todo-contract:problem:unauthorized" | "urn:todo-contract:problem:forbidden" | "urn:todo-contract:problem:not-found" | "urn:todo-contract:problem:method-not-allowed" | "urn:todo-contract:problem:conflict" | "urn:todo-contract:problem:idempotency-in-progress" | "urn:todo-contract:problem:precondition-failed" | "urn:todo-contract:problem:payload-too-large" | "urn:todo-contract:problem:unsupported-media-type" | "urn:todo-contract:problem:unprocessable" | "urn:todo-contract:problem:idempotency-key-reused" | "urn:todo-contract:problem:rate-limited" | "urn:todo-contract:problem:internal" | "urn:todo-contract:problem:not-implemented" | "urn:todo-contract:problem:service-unavailable";
+            type: "urn:todo-contract:problem:validation-failed" | "urn:todo-contract:problem:invalid-cursor" | "urn:todo-contract:problem:unauthorized" | "urn:todo-contract:problem:forbidden" | "urn:todo-contract:problem:not-found" | "urn:todo-contract:problem:method-not-allowed" | "urn:todo-contract:problem:conflict" | "urn:todo-contract:problem:idempotency-in-progress" | "urn:todo-contract:problem:sync-token-expired" | "urn:todo-contract:problem:precondition-failed" | "urn:todo-contract:problem:payload-too-large" | "urn:todo-contract:problem:unsupported-media-type" | "urn:todo-contract:problem:unprocessable" | "urn:todo-contract:problem:idempotency-key-reused" | "urn:todo-contract:problem:rate-limited" | "urn:todo-contract:problem:internal" | "urn:todo-contract:problem:not-implemented" | "urn:todo-contract:problem:service-unavailable";
             /** @description A short summary of the kind of problem. */
             title: string;
             /** @description The HTTP status code. */
@@ -1041,6 +1131,34 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The sync token is older than `SYNC_RETENTION_DAYS` (`sync-token-expired`): the changes
+         *     since it may no longer all be known. Sync again without `since`.
+         */
+        SyncTokenExpired: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "urn:todo-contract:problem:sync-token-expired",
+                 *       "title": "Sync token expired",
+                 *       "status": 410,
+                 *       "detail": "The sync token is older than 30 days; sync again without since.",
+                 *       "instance": "/api/me/sync",
+                 *       "errors": [
+                 *         {
+                 *           "parameter": "since",
+                 *           "detail": "has expired"
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -1911,6 +2029,45 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    syncChanges: {
+        parameters: {
+            query?: {
+                /** @description The `next_token` of an earlier sync. Absent (or empty) for a full sync. */
+                since?: string;
+                /** @description The most tasks plus categories in one page. */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The caller's own user id (the token's `sub`), or the literal `me`.
+                 * @example me
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of changes. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyncPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            410: components["responses"]["SyncTokenExpired"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

@@ -15,7 +15,8 @@ import * as serviceKeys from '../repositories/service-keys.js'
 
 export interface Cursors {
   encode: (position: CursorPosition, userId: string, query: Record<string, unknown>) => Promise<string>
-  decode: (cursor: string, userId: string, query: Record<string, unknown>) => Promise<CursorPosition>
+  /** `parameter`: the query parameter that carried it, named in the 400 (default `cursor`). */
+  decode: (cursor: string, userId: string, query: Record<string, unknown>, parameter?: string) => Promise<CursorPosition>
 }
 
 declare module 'fastify' {
@@ -37,13 +38,13 @@ const cursors: FastifyPluginAsync = async (app) => {
 
   app.decorate('cursors', {
     encode: async (position, userId, query) => encodeCursor(position, queryFingerprint(userId, query), await signingKey()),
-    decode: async (cursor, userId, query) => {
+    decode: async (cursor, userId, query, parameter = 'cursor') => {
       const decoded = decodeCursor(cursor, queryFingerprint(userId, query), await signingKey())
       if (decoded === 'tampered') {
-        throw new ApiProblem('invalid-cursor', 'The cursor is not one this service issued.', { errors: [{ parameter: 'cursor', detail: 'is not valid' }] })
+        throw new ApiProblem('invalid-cursor', 'The cursor is not one this service issued.', { errors: [{ parameter, detail: 'is not valid' }] })
       }
       if (decoded === 'mismatch') {
-        throw new ApiProblem('invalid-cursor', 'The cursor was issued for another user, or other filters, sort or order.', { errors: [{ parameter: 'cursor', detail: 'does not match this query' }] })
+        throw new ApiProblem('invalid-cursor', 'The cursor was issued for another user, or other filters, sort or order.', { errors: [{ parameter, detail: 'does not match this query' }] })
       }
       return decoded
     }

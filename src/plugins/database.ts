@@ -47,7 +47,6 @@ const database: FastifyPluginAsync<DatabasePluginOptions> = async (app, options)
       url: options.url,
       poolMax: options.poolMax,
       statementTimeoutMs: options.statementTimeoutMs,
-      rowLevelSecurity: options.rowLevelSecurity,
       ...(options.rowLevelSecurity ? { role: SERVICE_ROLE } : {}),
       onPoolError: (error) => { app.log.warn({ err: error }, 'idle database connection failed') }
     })

@@ -30,6 +30,18 @@ export async function findById (db: Kysely<Database>, userId: string, categoryId
 }
 
 /**
+ * The first `limit` of the user's categories whose latest change is numbered after `after`,
+ * in change order: one range scan of (user_id, change_seq).
+ */
+export async function changedSince (db: Kysely<Database>, userId: string, after: string, limit: number): Promise<CategoryRow[]> {
+  return await db.selectFrom('categories').selectAll()
+    .where('user_id', '=', userId).where('change_seq', '>', after)
+    .orderBy('change_seq')
+    .limit(limit)
+    .execute()
+}
+
+/**
  * 'conflict' when the user has a category of this name (case-insensitively) already,
  * 'id-taken' when a client-chosen id is one of the user's categories already.
  */

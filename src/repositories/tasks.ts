@@ -180,6 +180,21 @@ export async function purgeExpired (db: Kysely<Database>, retentionDays: number,
   return purged < 0 ? 'busy' : purged
 }
 
+/** A task as sync sends it: with the number of its latest change. */
+export type ChangedTaskRow = TaskRow & { change_seq: string }
+
+/**
+ * The first `limit` of the user's tasks (trash included) whose latest change is numbered
+ * after `after`, in change order: one range scan of (user_id, change_seq).
+ */
+export async function changedSince (db: Kysely<Database>, userId: string, after: string, limit: number): Promise<ChangedTaskRow[]> {
+  return await db.selectFrom('tasks').select([...COLUMNS, 'change_seq'])
+    .where('user_id', '=', userId).where('change_seq', '>', after)
+    .orderBy('change_seq')
+    .limit(limit)
+    .execute()
+}
+
 type ListTasksQuery = NonNullable<ValidatedOperations['listTasks']['parameters']['query']>
 export type TaskSort = NonNullable<ListTasksQuery['sort']>
 export type SortOrder = NonNullable<ListTasksQuery['order']>

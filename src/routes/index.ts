@@ -1,6 +1,7 @@
 /** Every handler, keyed by operationId. The type demands one for each operation of the contract. */
 import { categoryHandlers } from './categories.js'
 import { healthHandlers } from './health.js'
+import { syncHandlers } from './sync.js'
 import { taskHandlers } from './tasks.js'
 import { trashHandlers } from './trash.js'
 import type { Handlers } from './types.js'
@@ -10,6 +11,7 @@ export const handlers: Handlers = {
   ...userHandlers,
   ...taskHandlers,
   ...trashHandlers,
+  ...syncHandlers,
   ...categoryHandlers,
   ...healthHandlers
 }

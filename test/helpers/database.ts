@@ -26,7 +26,7 @@ function sharedHandle (t: Test, role: string | undefined): DatabaseHandle {
   const key = role ?? ''
   let handle = shared.get(key)
   if (handle === undefined) {
-    const opened = openDatabase({ url: sharedUrl(), poolMax: 5, rowLevelSecurity: role !== undefined, ...(role === undefined ? {} : { role }) })
+    const opened = openDatabase({ url: sharedUrl(), poolMax: 5, ...(role === undefined ? {} : { role }) })
     handle = opened
     shared.set(key, opened)
     // Close at the end of the whole file, not of the test that asked first.
@@ -45,7 +45,7 @@ export function sharedDb (t: Test): Kysely<Database> {
   return sharedHandle(t, undefined).db
 }
 
-/** The same as a database handle (`forUser` is the owner's unscoped Kysely): an app with row-level security off. */
+/** The same as a database handle, as the owner (whom row-level security does not confine): an app with row-level security off. */
 export function sharedOwnerDatabase (t: Test): DatabaseHandle {
   return sharedHandle(t, undefined)
 }

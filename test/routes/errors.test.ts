@@ -122,7 +122,7 @@ t.test('unexpected faults', async (t) => {
     // role exists but its search_path names no schema, so no table resolves.
     const { openDatabase } = await import('../../src/database/create.js')
     const { sharedUrl } = await import('../helpers/database.js')
-    const broken = openDatabase({ url: sharedUrl() + '?options=-c%20search_path%3Dnothing_here', poolMax: 1, rowLevelSecurity: false })
+    const broken = openDatabase({ url: sharedUrl() + '?options=-c%20search_path%3Dnothing_here', poolMax: 1 })
     t.teardown(async () => { await broken.destroy() })
     const brokenApp = await buildTestApp(t, { database: broken, env: { RLS_ENABLED: 'false' } })
     const response = await inject(t, brokenApp, { method: 'GET', url: '/api/me', headers: bearer(tokenFor(newUserId())) })

@@ -1,0 +1,53 @@
+/**
+ * The event log (db/migrations/202611281200_change_record.ts): one row per change of a task or
+ * category, written by the tables' triggers in the changing transaction and numbered in the
+ * user's commit order. Read here; never written here.
+ */
+import { type Kysely, sql } from 'kysely'
+import type { Database } from '../database/types.js'
+
+/** A task purged or a category deleted for good: what sync reports in `deleted`. */
+export interface Deletion {
+  seq: string
+  kind: 'task' | 'category'
+  id: string
+}
+
+/**
+ * The first `limit` deletions numbered after `after`, in change order, leaving out those a
+ * later change of the same entity supersedes (deleted again later, or created again with the
+ * same id and present now), so that sync reports each entity once, in its latest state.
+ */
+export async function deletionsSince (db: Kysely<Database>, userId: string, after: string, limit: number): Promise<Deletion[]> {
+  const { rows } = await sql<{ seq: string, type: string, entity_id: string }>`
+    SELECT e.seq, e.type, e.entity_id FROM events e
+    WHERE e.user_id = ${userId} AND e.seq > ${after}::bigint AND e.type IN ('task.purged', 'category.deleted')
+      AND NOT EXISTS (
+        SELECT FROM events later
+        WHERE later.user_id = e.user_id AND later.entity_id = e.entity_id AND later.seq > e.seq
+          AND later.type IN ('task.purged', 'category.deleted') AND later.type = e.type)
+      AND NOT (e.type = 'task.purged' AND EXISTS (SELECT FROM tasks t WHERE t.user_id = e.user_id AND t.id = e.entity_id))
+      AND NOT (e.type = 'category.deleted' AND EXISTS (SELECT FROM categories c WHERE c.user_id = e.user_id AND c.id = e.entity_id))
+    ORDER BY e.seq
+    LIMIT ${limit}
+  `.execute(db)
+  return rows.map((row) => ({ seq: row.seq, kind: row.type === 'task.purged' ? 'task' : 'category', id: row.entity_id }))
+}
+
+/** The number of the user's latest committed change ('0' before the first). */
+export async function latestSeq (db: Kysely<Database>, userId: string): Promise<string> {
+  const row = await db.selectFrom('change_counters').select('seq').where('user_id', '=', userId).executeTakeFirst()
+  return row?.seq ?? '0'
+}
+
+/**
+ * Deletes, for every user, up to `batch` events older than `retentionDays` (a function of the
+ * migration that may see every user's events, the one statement here not scoped by a user);
+ * returns how many.
+ */
+export async function purgeExpired (db: Kysely<Database>, retentionDays: number, batch: number): Promise<number> {
+  const { rows } = await sql<{ purged: number }>`
+    SELECT purge_expired_events(${retentionDays} * interval '1 day', ${batch}::integer) AS purged
+  `.execute(db)
+  return rows[0]?.purged ?? 0
+}
