@@ -89,19 +89,29 @@ export async function up (db: Kysely<any>): Promise<void> {
     $$
   `.execute(db)
 
-  // Statement-level: the counter of the user the statement runs for, before any row.
+  // Locks a user's counter (making it on their first change). A transaction that writes
+  // several statements takes it first, before any row lock, and before the snapshot of its
+  // next statement: that statement then sees every change of the user committed before.
   await sql`
-    CREATE FUNCTION lock_change_counter() RETURNS trigger LANGUAGE plpgsql AS $$
-    DECLARE
-      owner text := current_setting('app.user_id', true);
+    CREATE FUNCTION lock_change_counter(owner text) RETURNS void LANGUAGE plpgsql AS $$
     BEGIN
-      IF owner IS NULL OR owner = '' THEN
-        RETURN NULL;
-      END IF;
       PERFORM 1 FROM ${table('change_counters')} WHERE user_id = owner FOR UPDATE;
       IF NOT FOUND THEN
         INSERT INTO ${table('change_counters')} (user_id) VALUES (owner) ON CONFLICT (user_id) DO NOTHING;
         PERFORM 1 FROM ${table('change_counters')} WHERE user_id = owner FOR UPDATE;
+      END IF;
+    END
+    $$
+  `.execute(db)
+
+  // Statement-level: the counter of the user the statement runs for, before any row.
+  await sql`
+    CREATE FUNCTION lock_statement_change_counter() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE
+      owner text := current_setting('app.user_id', true);
+    BEGIN
+      IF owner IS NOT NULL AND owner <> '' THEN
+        PERFORM ${table('lock_change_counter')}(owner);
       END IF;
       RETURN NULL;
     END
@@ -180,7 +190,7 @@ export async function up (db: Kysely<any>): Promise<void> {
   for (const [name, record] of [['tasks', 'record_task_change'], ['categories', 'record_category_change']] as const) {
     await sql`
       CREATE TRIGGER ${sql.id(`${name}_lock_change_counter`)} BEFORE INSERT OR UPDATE OR DELETE ON ${sql.table(name)}
-      FOR EACH STATEMENT EXECUTE FUNCTION lock_change_counter()
+      FOR EACH STATEMENT EXECUTE FUNCTION lock_statement_change_counter()
     `.execute(db)
     await sql`
       CREATE TRIGGER ${sql.id(`${name}_record_change`)} BEFORE INSERT OR UPDATE OR DELETE ON ${sql.table(name)}
@@ -270,7 +280,7 @@ export async function down (db: Kysely<any>): Promise<void> {
     await sql`DROP INDEX ${sql.id(`${name}_user_change_idx`)}`.execute(db)
     await sql`ALTER TABLE ${sql.table(name)} DROP COLUMN change_seq`.execute(db)
   }
-  await sql`DROP FUNCTION record_task_change(), record_category_change(), lock_change_counter(), next_change_seq(text), purge_expired_events(interval, integer)`.execute(db)
+  await sql`DROP FUNCTION record_task_change(), record_category_change(), lock_statement_change_counter(), lock_change_counter(text), next_change_seq(text), purge_expired_events(interval, integer)`.execute(db)
   // purge_expired_trash as 202611281000_trash made it.
   await sql`
     CREATE OR REPLACE FUNCTION purge_expired_trash(retention interval, batch integer) RETURNS integer

@@ -6,6 +6,7 @@ import { type Kysely, sql } from 'kysely'
 import { isUniqueViolation } from '../database/sql-errors.js'
 import { atomically } from '../database/transactions.js'
 import type { CategoryRow, Database } from '../database/types.js'
+import * as events from './events.js'
 
 export type Conflict = 'conflict'
 export type Missing = 'missing'
@@ -91,6 +92,10 @@ export async function update (db: Kysely<Database>, userId: string, categoryId: 
  */
 export async function remove (db: Kysely<Database>, userId: string, categoryId: string): Promise<boolean> {
   return await atomically(db, async (trx) => {
+    // The change counter before any row (events.lockChangeCounter): a task being added to
+    // this category by another request either committed before (and is cleared below, as a
+    // change) or waits for us and then finds the category gone.
+    await events.lockChangeCounter(trx, userId)
     // Lock the category first: a concurrent insert of a task into it waits for us (its
     // foreign key check needs this row) and then fails, instead of slipping in between.
     const found = await trx.selectFrom('categories').select('id')

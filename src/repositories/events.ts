@@ -34,6 +34,17 @@ export async function deletionsSince (db: Kysely<Database>, userId: string, afte
   return rows.map((row) => ({ seq: row.seq, kind: row.type === 'task.purged' ? 'task' : 'category', id: row.entity_id }))
 }
 
+/**
+ * Takes the user's change counter for the rest of the transaction. Every writing statement
+ * takes it by itself; a transaction of several statements calls this first, so that it
+ * holds the counter before any row lock (no deadlock with a writer holding a row and
+ * waiting for the counter) and its next statement's snapshot sees every change committed
+ * before it.
+ */
+export async function lockChangeCounter (db: Kysely<Database>, userId: string): Promise<void> {
+  await sql`SELECT lock_change_counter(${userId})`.execute(db)
+}
+
 /** The number of the user's latest committed change ('0' before the first). */
 export async function latestSeq (db: Kysely<Database>, userId: string): Promise<string> {
   const row = await db.selectFrom('change_counters').select('seq').where('user_id', '=', userId).executeTakeFirst()
