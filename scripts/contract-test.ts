@@ -60,6 +60,9 @@ async function journey (): Promise<void> {
   const me = await check('the caller', 'GET', '/api/me', 200, { headers: auth })
   await check('someone else\'s path', 'GET', `/api/${encodeURIComponent(`not-${String(me.json?.id)}`)}/tasks`, 403, { headers: auth })
   await check('categories', 'GET', '/api/me/categories', 200, { headers: auth })
+  const synced = await check('sync, first page', 'GET', '/api/me/sync?limit=1', 200, { headers: auth })
+  await check('sync, continued', 'GET', `/api/me/sync?limit=1&since=${encodeURIComponent(String(synced.json?.next_token))}`, 200, { headers: auth })
+  await check('forged sync token', 'GET', '/api/me/sync?since=forged', 400, { headers: auth })
 
   const category = await check('create', 'POST', '/api/me/categories', 201, { headers: auth, body: { name: `contract-test ${randomUUID().slice(0, 8)}`, color: '#123456' } })
   const categoryPath = `/api/me/categories/${String(category.json?.id)}`

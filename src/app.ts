@@ -23,7 +23,7 @@ import { serializeRequest } from './plugins/request-log.js'
 import rateLimit from './plugins/rate-limit.js'
 import requestId, { genRequestId } from './plugins/request-id.js'
 import { handlers } from './routes/index.js'
-import trashPurge from './jobs/trash-purge.js'
+import retention from './jobs/retention.js'
 
 /** API.md: bodies over 1 MiB are 413. */
 export const BODY_LIMIT_BYTES = 1024 * 1024
@@ -81,6 +81,6 @@ export async function buildApp (config: Readonly<ResolvedConfig>, deps: AppDepen
   await app.register(rateLimit, { perMinute: config.rateLimit.perMinute, redisUrl: config.rateLimit.redisUrl })
   await app.register(contractRoutes, { handlers, infrastructurePrefixes: DOCS_ROUTES })
   await app.register(docs)
-  await app.register(trashPurge, { retentionDays: config.trash.retentionDays, intervalMs: config.trash.purgeIntervalMs })
+  await app.register(retention, { retentionDays: config.trash.retentionDays, syncRetentionDays: config.sync.retentionDays, intervalMs: config.trash.purgeIntervalMs })
   return app
 }

@@ -38,7 +38,7 @@ const schema = {
     RATE_LIMIT_REDIS_URL: { type: 'string', pattern: '^rediss?://', description: 'Redis for the rate-limit counters, shared by every process; unset: counters in each process.' },
     TRASH_RETENTION_DAYS: { type: 'number', exclusiveMinimum: 0, maximum: 36500, default: 30, description: 'Days a task stays in the trash before it is purged for good (fractions allowed).' },
     SYNC_RETENTION_DAYS: { type: 'number', exclusiveMinimum: 0, maximum: 36500, default: 30, description: 'Days a sync token stays valid (older: 410 sync-token-expired) and the change record keeps deletions and events (a day longer).' },
-    TRASH_PURGE_INTERVAL_MS: { type: 'integer', minimum: 0, maximum: 86400000, default: 3600000, description: 'How often each process looks for trash to purge (0: never; one purge runs at a time across processes).' },
+    TRASH_PURGE_INTERVAL_MS: { type: 'integer', minimum: 0, maximum: 86400000, default: 3600000, description: 'How often each process purges expired trash, then expired events (0: never; one trash purge runs at a time across processes).' },
     RATE_LIMIT_PER_MINUTE: { type: 'integer', minimum: 0, default: 1200, description: 'Requests per user per minute; `0` turns rate limiting off.' }
   }
 } as const

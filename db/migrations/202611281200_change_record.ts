@@ -11,6 +11,8 @@
  * - events: one row per change of a task or category (the event log; `seq` is the event's
  *   id), written in the same transaction as the change. Purges and category deletions live
  *   only here: they are sync's tombstones.
+ * Numbering. A transaction hands out its user's numbers from a transaction-local setting and
+ *   writes the last one back to the counter at the end of each statement (see below).
  * Lock order. Every statement that writes tasks or categories locks its user's counter
  *   before it touches a row (a statement-level BEFORE trigger, for the user the statement
  *   names in `app.user_id`), so two transactions of one user never hold a row each and wait
@@ -35,7 +37,7 @@ export async function up (db: Kysely<any>): Promise<void> {
   `.execute(db)
   await sql`
     CREATE TABLE events (
-      user_id text NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+      user_id text NOT NULL,
       seq bigint NOT NULL,
       type text NOT NULL,
       entity_id uuid NOT NULL,
@@ -44,6 +46,8 @@ export async function up (db: Kysely<any>): Promise<void> {
       PRIMARY KEY (user_id, seq)
     )
   `.execute(db)
+  // No foreign key to users: its check would cost a query for every change. A user's events
+  // go with the account's deletion, and with age.
   // Sync's tombstones: the purges and category deletions after a number, and whether a later
   // one of the same entity supersedes one. Few rows: cheap to keep.
   await sql`CREATE INDEX events_deletions_idx ON events (user_id, seq) WHERE type IN ('task.purged', 'category.deleted')`.execute(db)
@@ -72,39 +76,78 @@ export async function up (db: Kysely<any>): Promise<void> {
     await sql`CREATE UNIQUE INDEX ${sql.id(`${name}_user_change_idx`)} ON ${sql.table(name)} (user_id, change_seq)`.execute(db)
   }
 
-  // The next number of a user's changes; the caller holds (or now takes) the counter's lock.
+  // Numbers are handed out from a transaction-local setting, `app.change_seq` = "<seq>:<user>",
+  // for the one user the transaction is numbering, and written back to the counter's row at
+  // the end of each statement (save_change_counter below): a counter row updated once per
+  // row would grow a chain of row versions that every later update in the transaction walks
+  // (quadratic in a bulk statement). At every statement boundary the row and the setting
+  // agree, and a rollback to a savepoint reverts both. A statement that changes rows of
+  // several users (fixtures, the purge) switches the setting from user to user, writing the
+  // previous one's number back first.
+  await sql`
+    CREATE FUNCTION save_change_seq() RETURNS void LANGUAGE plpgsql AS $$
+    DECLARE
+      cached text := current_setting('app.change_seq', true);
+      colon integer;
+      taken bigint;
+    BEGIN
+      IF cached IS NULL OR cached = '' THEN
+        RETURN;
+      END IF;
+      colon := position(':' in cached);
+      taken := substr(cached, 1, colon - 1)::bigint;
+      UPDATE ${table('change_counters')} SET seq = taken
+      WHERE user_id = substr(cached, colon + 1) AND seq <> taken;
+    END
+    $$
+  `.execute(db)
+
+  // Locks a user's counter (making it on their first change) and numbers from it. A
+  // transaction that writes several statements takes it first, before any row lock, and
+  // before the snapshot of its next statement: that statement then sees every change of the
+  // user committed before.
+  await sql`
+    CREATE FUNCTION lock_change_counter(owner text) RETURNS void LANGUAGE plpgsql AS $$
+    DECLARE
+      cached text := current_setting('app.change_seq', true);
+      current bigint;
+    BEGIN
+      IF cached IS NOT NULL AND cached <> '' AND substr(cached, position(':' in cached) + 1) = owner THEN
+        RETURN;
+      END IF;
+      PERFORM ${table('save_change_seq')}();
+      SELECT seq INTO current FROM ${table('change_counters')} WHERE user_id = owner FOR UPDATE;
+      IF NOT FOUND THEN
+        INSERT INTO ${table('change_counters')} (user_id) VALUES (owner) ON CONFLICT (user_id) DO NOTHING;
+        SELECT seq INTO current FROM ${table('change_counters')} WHERE user_id = owner FOR UPDATE;
+      END IF;
+      PERFORM set_config('app.change_seq', current::text || ':' || owner, true);
+    END
+    $$
+  `.execute(db)
+
+  // The next number of a user's changes. Only plain expressions on the common path (the
+  // user's counter is held and cached already): PL/pgSQL evaluates them without a query.
   await sql`
     CREATE FUNCTION next_change_seq(owner text) RETURNS bigint LANGUAGE plpgsql AS $$
     DECLARE
+      cached text := current_setting('app.change_seq', true);
+      colon integer;
       taken bigint;
     BEGIN
-      UPDATE ${table('change_counters')} SET seq = seq + 1 WHERE user_id = owner RETURNING seq INTO taken;
-      IF NOT FOUND THEN
-        INSERT INTO ${table('change_counters')} AS c (user_id, seq) VALUES (owner, 1)
-        ON CONFLICT (user_id) DO UPDATE SET seq = c.seq + 1
-        RETURNING seq INTO taken;
+      IF cached IS NULL OR cached = '' OR substr(cached, strpos(cached, ':') + 1) <> owner THEN
+        PERFORM ${table('lock_change_counter')}(owner);
+        cached := current_setting('app.change_seq');
       END IF;
+      colon := strpos(cached, ':');
+      taken := left(cached, colon - 1)::bigint + 1;
+      cached := set_config('app.change_seq', taken::text || substr(cached, colon), true);
       RETURN taken;
     END
     $$
   `.execute(db)
 
-  // Locks a user's counter (making it on their first change). A transaction that writes
-  // several statements takes it first, before any row lock, and before the snapshot of its
-  // next statement: that statement then sees every change of the user committed before.
-  await sql`
-    CREATE FUNCTION lock_change_counter(owner text) RETURNS void LANGUAGE plpgsql AS $$
-    BEGIN
-      PERFORM 1 FROM ${table('change_counters')} WHERE user_id = owner FOR UPDATE;
-      IF NOT FOUND THEN
-        INSERT INTO ${table('change_counters')} (user_id) VALUES (owner) ON CONFLICT (user_id) DO NOTHING;
-        PERFORM 1 FROM ${table('change_counters')} WHERE user_id = owner FOR UPDATE;
-      END IF;
-    END
-    $$
-  `.execute(db)
-
-  // Statement-level: the counter of the user the statement runs for, before any row.
+  // Statement-level, before: the counter of the user the statement runs for, before any row.
   await sql`
     CREATE FUNCTION lock_statement_change_counter() RETURNS trigger LANGUAGE plpgsql AS $$
     DECLARE
@@ -113,6 +156,16 @@ export async function up (db: Kysely<any>): Promise<void> {
       IF owner IS NOT NULL AND owner <> '' THEN
         PERFORM ${table('lock_change_counter')}(owner);
       END IF;
+      RETURN NULL;
+    END
+    $$
+  `.execute(db)
+
+  // Statement-level, after: the numbers taken, written back to the counter's row.
+  await sql`
+    CREATE FUNCTION save_statement_change_counter() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      PERFORM ${table('save_change_seq')}();
       RETURN NULL;
     END
     $$
@@ -196,6 +249,10 @@ export async function up (db: Kysely<any>): Promise<void> {
       CREATE TRIGGER ${sql.id(`${name}_record_change`)} BEFORE INSERT OR UPDATE OR DELETE ON ${sql.table(name)}
       FOR EACH ROW EXECUTE FUNCTION ${sql.id(record)}()
     `.execute(db)
+    await sql`
+      CREATE TRIGGER ${sql.id(`${name}_save_change_counter`)} AFTER INSERT OR UPDATE OR DELETE ON ${sql.table(name)}
+      FOR EACH STATEMENT EXECUTE FUNCTION save_statement_change_counter()
+    `.execute(db)
   }
 
   // The purge takes each owner's counter before their rows (the lock order above), and
@@ -277,10 +334,11 @@ export async function down (db: Kysely<any>): Promise<void> {
   for (const name of ['tasks', 'categories']) {
     await sql`DROP TRIGGER ${sql.id(`${name}_record_change`)} ON ${sql.table(name)}`.execute(db)
     await sql`DROP TRIGGER ${sql.id(`${name}_lock_change_counter`)} ON ${sql.table(name)}`.execute(db)
+    await sql`DROP TRIGGER ${sql.id(`${name}_save_change_counter`)} ON ${sql.table(name)}`.execute(db)
     await sql`DROP INDEX ${sql.id(`${name}_user_change_idx`)}`.execute(db)
     await sql`ALTER TABLE ${sql.table(name)} DROP COLUMN change_seq`.execute(db)
   }
-  await sql`DROP FUNCTION record_task_change(), record_category_change(), lock_statement_change_counter(), lock_change_counter(text), next_change_seq(text), purge_expired_events(interval, integer)`.execute(db)
+  await sql`DROP FUNCTION record_task_change(), record_category_change(), lock_statement_change_counter(), save_statement_change_counter(), next_change_seq(text), lock_change_counter(text), save_change_seq(), purge_expired_events(interval, integer)`.execute(db)
   // purge_expired_trash as 202611281000_trash made it.
   await sql`
     CREATE OR REPLACE FUNCTION purge_expired_trash(retention interval, batch integer) RETURNS integer

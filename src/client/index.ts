@@ -52,3 +52,59 @@ export function createTodoClient (options: TodoClientOptions): TodoClient {
 export function etagOf (response: Response): string | undefined {
   return response.headers.get('etag') ?? undefined
 }
+
+export type SyncPage = components['schemas']['SyncPage']
+
+/** Everything `syncAll` gathered: the changes of every page merged, and where to continue. */
+export interface SyncResult {
+  /** Tasks changed since `since` (or all of them), each once, in its latest state. */
+  tasks: Task[]
+  categories: Category[]
+  /** Ids gone for good since `since`, not created again since. */
+  deleted: { tasks: string[], categories: string[] }
+  /** Pass it as `since` to the next `syncAll`. */
+  nextToken: string
+}
+
+/** A sync that failed: `status` and the problem (410 `sync-token-expired`: sync again without `since`). */
+export class SyncError extends Error {
+  constructor (readonly status: number, readonly problem: Problem | undefined) {
+    super(problem?.detail ?? `sync failed with status ${status}`)
+    this.name = 'SyncError'
+  }
+}
+
+/**
+ * Follows `next_token` from `since` (or from nothing: a full sync) until `has_more` is false,
+ * and merges the pages: a later page's state of an entity replaces an earlier one, a
+ * deletion removes what an earlier page held, a creation after a deletion cancels it.
+ * Throws SyncError when a page fails; on 410 start again without `since`.
+ */
+export async function syncAll (api: TodoClient, since?: string, options: { limit?: number } = {}): Promise<SyncResult> {
+  const tasks = new Map<string, Task>()
+  const categories = new Map<string, Category>()
+  const deletedTasks = new Set<string>()
+  const deletedCategories = new Set<string>()
+  let token = since
+  for (;;) {
+    const query = {
+      ...(token === undefined ? {} : { since: token }),
+      ...(options.limit === undefined ? {} : { limit: options.limit })
+    }
+    const { data, error, response } = await api.GET('/api/{user_id}/sync', { params: { path: { user_id: 'me' }, query } })
+    if (data === undefined) throw new SyncError(response.status, error as Problem | undefined)
+    for (const task of data.tasks) { tasks.set(task.id, task); deletedTasks.delete(task.id) }
+    for (const category of data.categories) { categories.set(category.id, category); deletedCategories.delete(category.id) }
+    for (const id of data.deleted.tasks) { tasks.delete(id); deletedTasks.add(id) }
+    for (const id of data.deleted.categories) { categories.delete(id); deletedCategories.add(id) }
+    token = data.next_token
+    if (!data.has_more) {
+      return {
+        tasks: [...tasks.values()],
+        categories: [...categories.values()],
+        deleted: { tasks: [...deletedTasks], categories: [...deletedCategories] },
+        nextToken: token
+      }
+    }
+  }
+}

@@ -4,7 +4,7 @@
  * recovery from a 412, completion, deletion, and typed problem details.
  */
 import t from 'tap'
-import { createTodoClient, etagOf, type Task } from 'todo-contract/client'
+import { createTodoClient, etagOf, SyncError, syncAll, type Task } from 'todo-contract/client'
 import { sharedUrl } from '../helpers/database.js'
 import { startServer } from '../helpers/server.js'
 import { newUserId, TEST_SECRET, tokenFor } from '../helpers/tokens.js'
@@ -95,6 +95,21 @@ t.test('a user journey through the SDK', async (t) => {
   t.equal(cleared.data?.trashed, 1, 'the completed task went back to the trash')
   const purged = await api.DELETE('/api/{user_id}/trash/{task_id}', { params: { path } })
   t.equal(purged.response.status, 204)
+
+  // Offline sync: a full sync in small pages, then only what changed since.
+  const full = await syncAll(api, undefined, { limit: 2 })
+  const listed = await api.GET('/api/{user_id}/tasks', { params: { path: me, query: { status: 'all', limit: 100 } } })
+  const trash = await api.GET('/api/{user_id}/trash', { params: { path: me } })
+  t.same(full.tasks.map((task) => task.id).sort(), [...listed.data!.items, ...trash.data!.items].map((task) => task.id).sort(), 'a full sync holds every task, the trash included')
+  t.same(full.categories.map((c) => c.name).sort(), ['Home', 'Work'])
+  const offline = await api.POST('/api/{user_id}/tasks', { params: { path: me }, body: { title: 'Written while the client was away' } })
+  await api.DELETE('/api/{user_id}/categories/{category_id}', { params: { path: { ...me, category_id: home.data!.id } } })
+  const since = await syncAll(api, full.nextToken)
+  t.ok(since.tasks.some((task) => task.id === offline.data!.id), 'the new task')
+  t.same(since.deleted.categories, [home.data!.id], 'the deleted category')
+  t.same((await syncAll(api, since.nextToken)).tasks, [], 'nothing twice')
+  const forged = await syncAll(api, 'forged').catch((error: unknown) => error)
+  t.ok(forged instanceof SyncError && forged.status === 400 && forged.problem?.type === 'urn:todo-contract:problem:invalid-cursor', 'a bad token is a SyncError with its problem')
 
   const invalid = await api.POST('/api/{user_id}/tasks', { params: { path: me }, body: { title: 'x'.repeat(300) } })
   t.equal(invalid.response.status, 400)

@@ -12,6 +12,8 @@ import pg from 'pg'
 import t from 'tap'
 import { SERVICE_ROLE } from '../../src/database/service-role.js'
 import type { Database } from '../../src/database/types.js'
+import * as categories from '../../src/repositories/categories.js'
+import * as events from '../../src/repositories/events.js'
 import * as tasks from '../../src/repositories/tasks.js'
 import { isolatedDatabase } from '../helpers/database.js'
 
@@ -40,8 +42,12 @@ t.test('listTasks query plans on 100,000 tasks', async (t) => {
            ARRAY['tag' || (g % 7)], g % 5 = 0, CASE WHEN g % 5 = 0 THEN now() END,
            now() - (g || ' seconds')::interval, now() - (g || ' seconds')::interval
     FROM (SELECT ${me}::text AS u, g FROM generate_series(1, 100000) g
-          UNION ALL SELECT 'other-' || (g % 50 + 1), g FROM generate_series(1, 100000) g) s
+          -- One user after the other: the change record numbers a statement's rows fastest so.
+          UNION ALL SELECT 'other-' || ((g - 1) / 2000 + 1), g FROM generate_series(1, 100000) g) s
   `.execute(db)
+  // Categories, 2,000 each for me and the others, and 1,000 of my tasks purged (sync's deletions).
+  await sql`INSERT INTO categories (user_id, name) SELECT u, 'category ' || g FROM (SELECT ${me}::text AS u UNION ALL SELECT 'other-1') us, generate_series(1, 2000) g ORDER BY u`.execute(db)
+  await sql`DELETE FROM tasks WHERE user_id = ${me} AND id IN (SELECT id FROM tasks WHERE user_id = ${me} ORDER BY id DESC LIMIT 1000)`.execute(db)
   // 2,000 of mine in the trash, trashed at different times.
   await sql`
     UPDATE tasks SET deleted_at = now() - (ctid::text::point)[1] * interval '1 second'
@@ -109,6 +115,23 @@ t.test('listTasks query plans on 100,000 tasks', async (t) => {
       const scan = deep.find((n) => n['Index Name'] !== undefined)
       t.equal(scan?.['Index Name'], 'tasks_user_trash_idx')
       t.match(scan?.['Index Cond'], /\bid\)? [<>] /, 'trash, deep page: the keyset bounds the index scan')
+    })
+
+    t.test('an incremental sync reads only what changed after its number', async (t) => {
+      // A number 100 changes before the user's latest: the scans start there.
+      const { rows } = await sql<{ seq: string }>`SELECT (seq - 100)::text AS seq FROM change_counters WHERE user_id = ${me}`.execute(db)
+      const after = rows[0]!.seq
+      for (const [label, run, index] of [
+        ['tasks', async () => await tasks.changedSince(db, me, after, 501), 'tasks_user_change_idx'],
+        ['categories', async () => await categories.changedSince(db, me, after, 501), 'categories_user_change_idx'],
+        ['deletions', async () => await events.deletionsSince(db, me, after, 1001), 'events_deletions_idx']
+      ] as const) {
+        const plan = await explainLast(run)
+        t.notOk(plan.some((n) => n['Node Type'] === 'Seq Scan'), `${label}: no sequential scan`)
+        const scan = plan.find((n) => n['Index Name'] === index)
+        t.ok(scan, `${label}: reads ${index}`)
+        t.match(scan?.['Index Cond'], /change_seq > |seq > /, `${label}: the number bounds the index scan`)
+      }
     })
 
     t.test('filters on top of a sort', async (t) => {

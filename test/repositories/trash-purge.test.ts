@@ -1,5 +1,5 @@
 /**
- * The trash purge (src/jobs/trash-purge.ts, migration 202611281000_trash): tasks trashed
+ * The trash purge (src/jobs/retention.ts, migration 202611281000_trash): tasks trashed
  * longer than the retention go for good, for every user, in bounded batches, one purge at a
  * time across processes; younger ones and tasks not in the trash stay. On a database of its
  * own, so that a short retention cannot touch other tests' trash.
@@ -64,6 +64,43 @@ t.test('trash purge', async (t) => {
     t.same(await remaining([old]), [old], 'nothing purged meanwhile')
     t.ok(Number(await tasks.purgeExpired(service.db, 30, 100)) >= 1, 'purged once the lock is free')
     t.same(await remaining([old]), [])
+  })
+
+  t.test('leaves each purged task in the change record, for sync', async (t) => {
+    const old = await taskOf(users[0]!, 100)
+    t.ok(Number(await tasks.purgeExpired(service.db, 30, 100)) >= 1)
+    const recorded = await owner.selectFrom('events').select(['type', 'data']).where('entity_id', '=', old).where('type', '=', 'task.purged').execute()
+    t.same(recorded, [{ type: 'task.purged', data: { id: old } }])
+  })
+
+  t.test('skips a user whose change counter a request holds, and purges them later', async (t) => {
+    const old = await taskOf(users[0]!, 100)
+    const other = await taskOf(users[1]!, 100)
+    const during = await owner.connection().execute(async (connection) => {
+      await sql`BEGIN`.execute(connection)
+      await sql`SELECT lock_change_counter(${users[0]!})`.execute(connection)
+      try {
+        return await tasks.purgeExpired(service.db, 30, 100)
+      } finally {
+        await sql`ROLLBACK`.execute(connection)
+      }
+    })
+    t.equal(during, 1, 'the other user purged, without waiting')
+    t.same(await remaining([old, other]), [old])
+    t.equal(await tasks.purgeExpired(service.db, 30, 100), 1)
+    t.same(await remaining([old]), [])
+  })
+
+  t.test('expires events older than SYNC_RETENTION_DAYS plus a day, and no others', async (t) => {
+    const task = await taskOf(users[0]!, null)
+    const seqs = await owner.selectFrom('events').select('seq').where('entity_id', '=', task).execute()
+    await owner.updateTable('events').set({ occurred_at: sql<string>`now() - interval '32 days'` }).where('entity_id', '=', task).execute()
+    const young = await taskOf(users[1]!, null)
+    const app = await buildTestApp(t, { database: service, env: { SYNC_RETENTION_DAYS: '30', TRASH_PURGE_INTERVAL_MS: '0' } })
+    t.ok(seqs.length > 0)
+    t.ok(await app.expireEvents() >= 1)
+    t.same(await owner.selectFrom('events').select('seq').where('entity_id', '=', task).execute(), [], 'the 32-day-old event went')
+    t.equal((await owner.selectFrom('events').select('seq').where('entity_id', '=', young).execute()).length, 1, 'a new one stays')
   })
 
   t.test('runs by itself in the service, with a short retention', async (t) => {

@@ -130,15 +130,15 @@ t.test('a client syncing while parallel writers commit misses nothing and sees n
         return body.has_more as boolean
       }
 
-      let writing = true
-      const writers = Promise.all(Array.from({ length: WRITERS }, async () => { await writer(app, user, known, random) }))
-        .finally(() => { writing = false })
+      const writers = { running: true }
+      const written = Promise.all(Array.from({ length: WRITERS }, async () => { await writer(app, user, known, random) }))
+        .finally(() => { writers.running = false })
       let syncs = 0
-      while (writing) {
+      while (writers.running) {
         await syncOnce()
         syncs++
       }
-      await writers
+      await written
       while (await syncOnce()) syncs++
 
       const listed = await listedState(app, user)

@@ -40,11 +40,11 @@ async function syncToEnd (t: Test, app: FastifyInstance, user: TestUser, since?:
   }
 }
 
-const ids = (rows: Array<{ id: string }>): string[] => rows.map((row) => row.id).sort()
+const ids = (rows: Array<Record<string, any>>): string[] => rows.map((row) => row.id as string).sort()
 
 t.test('syncChanges', async (t) => {
   const app = await buildTestApp(t)
-  const send = async (t: Test, user: TestUser, method: string, url: string, payload?: unknown): Promise<number> =>
+  const send = async (t: Test, user: TestUser, method: string, url: string, payload?: object): Promise<number> =>
     (await inject(t, app, { method, url, headers: user.headers, ...(payload === undefined ? {} : { payload }) })).statusCode
 
   t.test('a full sync of a new user is empty, and its token continues from there', async (t) => {
