@@ -54,6 +54,8 @@ export interface OpenApiOperation {
   responses: Record<string, unknown>
   security?: unknown[]
   'x-no-fastify-config'?: boolean
+  /** Bytes a request body may have on this operation, when more than the global 1 MiB. */
+  'x-body-limit'?: number
 }
 
 /** A fresh parse of the contract each call: callers may mutate what they get. */
