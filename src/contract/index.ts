@@ -23,6 +23,8 @@ export type Task = Schemas['Task']
 export type TaskPatch = Schemas['TaskPatch']
 export type Category = Schemas['Category']
 export type User = Schemas['User']
+export type BatchOperation = Schemas['BatchOperation']
+export type BatchResult = Schemas['BatchResult']
 
 export type OperationId = keyof operations
 

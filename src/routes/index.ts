@@ -1,4 +1,5 @@
 /** Every handler, keyed by operationId. The type demands one for each operation of the contract. */
+import { batchHandlers } from './batch.js'
 import { categoryHandlers } from './categories.js'
 import { healthHandlers } from './health.js'
 import { taskHandlers } from './tasks.js'
@@ -11,5 +12,6 @@ export const handlers: Handlers = {
   ...taskHandlers,
   ...trashHandlers,
   ...categoryHandlers,
+  ...batchHandlers,
   ...healthHandlers
 }
