@@ -1165,7 +1165,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The body is larger than 1 MiB (`payload-too-large`). */
+        /** @description The body is larger than 1 MiB, or than the operation's own limit (`payload-too-large`). */
         PayloadTooLarge: {
             headers: {
                 "X-Request-Id": components["headers"]["XRequestId"];
