@@ -969,10 +969,15 @@ export interface components {
             /** @description The single request's status; `424` for the other operations of a failed `atomic` batch. */
             status: number;
             /** @description The single request's body (a task, a category or a problem), or null for `204`. */
-            body: components["schemas"]["Task"] | components["schemas"]["Category"] | components["schemas"]["Problem"] | null;
+            body: components["schemas"]["Task"] | components["schemas"]["Category"] | components["schemas"]["Problem"] | components["schemas"]["NoBody"];
             /** @description The single request's `ETag` header (quoted), or null. */
             etag: string | null;
         };
+        /**
+         * @description No body (the single request answered `204`). A named schema rather than an inline
+         *     `type: 'null'` beside the others, which the breaking-change check misreads.
+         */
+        NoBody: null;
         /**
          * @description An RFC 9457 problem. `type` is one of the stable URIs listed in this document's description.
          * @example {
