@@ -153,6 +153,27 @@ t.test('runBatch', async (t) => {
     t.same(await taskIds(t, user.id), [response.results[0]?.body.id, response.results[2]?.body.id], 'the first and the third stored')
   })
 
+  t.test('another user\'s ids are 404 results, and their data never changes', async (t) => {
+    const victim = newUser('victim')
+    const category = await createCategory(t, app, victim)
+    const task = await createTask(t, app, victim, { title: 'Private', category_id: category.id })
+    const attacker = newUser('attacker')
+    const response = await batch(t, app, attacker, {
+      operations: [
+        { op: 'update_task', id: task.id, if_match: '*', body: { title: 'Mine now' } },
+        { op: 'set_completion', id: task.id, body: { completed: true } },
+        { op: 'delete_task', id: task.id },
+        { op: 'restore_task', id: task.id },
+        { op: 'update_category', id: category.id, body: { name: 'Mine' } },
+        { op: 'delete_category', id: category.id },
+        { op: 'create_task', body: { id: task.id, title: 'Same id, another user' } }
+      ]
+    })
+    t.same(response.results.map((result) => result.status), [404, 404, 404, 404, 404, 404, 201])
+    const seen = await inject(t, app, { method: 'GET', url: `/api/me/tasks/${task.id as string}`, headers: victim.headers })
+    t.match(seen.json(), { title: 'Private', completed: false, category_id: category.id, version: 1 })
+  })
+
   t.test('operations: [] is 200 with no results', async (t) => {
     const response = await batch(t, app, newUser(), { operations: [] })
     t.equal(response.statusCode, 200)
