@@ -66,7 +66,7 @@ async function runOne (request: BatchRequest, db: Parameters<FastifyRequest['inj
   if (element.if_match !== undefined) headers['if-match'] = element.if_match
   if (element.body !== undefined) headers['content-type'] = mediaTypeOf(operationId)
   const response = await request.injectPart(db, {
-    method: method as 'GET',
+    method,
     url,
     headers,
     remoteAddress: request.ip,
