@@ -88,6 +88,10 @@ async function journey (): Promise<void> {
     await check('replace', 'PUT', taskPath, 200, { headers: { ...auth, 'if-match': patched.headers.etag ?? '' }, body: { ...body, description: 'replaced' } })
     await check('toggle', 'PATCH', `${taskPath}/complete`, 200, { headers: auth })
     await check('set', 'PATCH', `${taskPath}/complete`, 200, { headers: auth, body: { completed: false } })
+    const batch = await check('batch', 'POST', '/api/me/batch', 200, { headers: auth, body: { operations: [{ op: 'update_task', ref: 'contract', id: task.json?.id, body: { priority: 'medium' } }, { op: 'restore_task', id: randomUUID() }] } })
+    const statuses = (batch.json?.results as Array<{ status: number }> | undefined)?.map((result) => result.status).join(',')
+    if (statuses !== '200,404') { failed++; process.stdout.write(`FAIL runBatch results: ${String(statuses)}, expected 200,404\n`) }
+    await check('batch: malformed envelope', 'POST', '/api/me/batch', 400, { headers: auth, body: { operations: {} } })
     const page = await check('filtered first page', 'GET', `/api/me/tasks?category_id=${String(category.json?.id)}&tag=contract&q=contract&sort=title&order=asc&limit=1`, 200, { headers: auth })
     if (page.json?.items?.length !== 1) { failed++; process.stdout.write('FAIL listTasks: the task is not listed\n') }
     await check('bad cursor', 'GET', '/api/me/tasks?cursor=forged', 400, { headers: auth })

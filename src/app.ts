@@ -48,7 +48,9 @@ export async function buildApp (config: Readonly<ResolvedConfig>, deps: AppDepen
     logger: deps.logger === false ? false : { ...loggerOptions, ...(typeof deps.logger === 'object' ? deps.logger : {}) },
     genReqId: genRequestId,
     requestIdHeader: false,
-    logController: new LogController({ requestIdLogLabel: 'request_id' }),
+    // A batch's operations run as in-process requests (request.injectPart): they log under the
+    // batch's request id, but no access lines of their own, as if a client had sent them.
+    logController: new LogController({ requestIdLogLabel: 'request_id', disableRequestLogging: (request) => (request as { batchPart?: unknown }).batchPart != null }),
     bodyLimit: BODY_LIMIT_BYTES,
     // Slow clients (slowloris) cannot hold a connection forever.
     requestTimeout: config.server.requestTimeoutMs,

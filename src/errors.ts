@@ -27,6 +27,7 @@ export const problemKinds = {
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
   unprocessable: { status: 422, title: 'Unprocessable content' },
   'idempotency-key-reused': { status: 422, title: 'Idempotency key reused' },
+  'failed-dependency': { status: 424, title: 'Failed dependency' },
   'rate-limited': { status: 429, title: 'Too many requests' },
   internal: { status: 500, title: 'Internal server error' },
   'not-implemented': { status: 501, title: 'Not implemented' },

@@ -21,6 +21,31 @@ export type User = components['schemas']['User']
 export type Problem = components['schemas']['Problem']
 export type TodoClient = Client<paths>
 
+type Schemas = components['schemas']
+type Operation<Op extends Schemas['BatchOperation']['op'], Members> = { op: Op, ref?: string } & Members
+/**
+ * One operation of a batch, typed by its `op`: the members and the body its single request
+ * takes (openapi.yaml, runBatch). The contract itself accepts any element, because a bad one
+ * is answered with a 400 result of its own; this type keeps a client from sending one.
+ */
+export type BatchOperation =
+  | Operation<'create_task', { body: Schemas['TaskCreate'] }>
+  | Operation<'update_task', { id: string, if_match?: string, body: Schemas['TaskPatch'] }>
+  | Operation<'set_completion', { id: string, if_match?: string, body?: Schemas['TaskCompletion'] }>
+  | Operation<'delete_task', { id: string, if_match?: string }>
+  | Operation<'restore_task', { id: string }>
+  | Operation<'create_category', { body: Schemas['CategoryCreate'] }>
+  | Operation<'update_category', { id: string, body: Schemas['CategoryPatch'] }>
+  | Operation<'delete_category', { id: string }>
+export interface BatchRequest {
+  /** All or nothing (default false: each operation on its own). */
+  atomic?: boolean
+  operations: BatchOperation[]
+}
+export type BatchResponse = Schemas['BatchResponse']
+/** What one operation's single request answered: status, body (resource, problem or null), ETag. */
+export type BatchResult = Schemas['BatchResult']
+
 export interface TodoClientOptions {
   /** Where the service is, e.g. https://todo.example.com (no trailing /api). */
   baseUrl: string
@@ -107,4 +132,19 @@ export async function syncAll (api: TodoClient, since?: string, options: { limit
       }
     }
   }
+}
+
+export interface BatchOptions {
+  /** The caller's id, or 'me' (the default). */
+  userId?: string
+  /** Safe retries: the same key and body replay the first response. */
+  idempotencyKey?: string
+}
+
+/** runBatch with typed operations: `POST /api/{user_id}/batch`; `data` holds one result per operation. */
+export async function runBatch (client: TodoClient, body: BatchRequest, { userId = 'me', idempotencyKey }: BatchOptions = {}) {
+  return await client.POST('/api/{user_id}/batch', {
+    params: { path: { user_id: userId }, header: idempotencyKey === undefined ? {} : { 'Idempotency-Key': idempotencyKey } },
+    body
+  })
 }

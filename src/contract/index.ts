@@ -23,6 +23,8 @@ export type Task = Schemas['Task']
 export type TaskPatch = Schemas['TaskPatch']
 export type Category = Schemas['Category']
 export type User = Schemas['User']
+export type BatchOperation = Schemas['BatchOperation']
+export type BatchResult = Schemas['BatchResult']
 
 export type OperationId = keyof operations
 
@@ -54,6 +56,8 @@ export interface OpenApiOperation {
   responses: Record<string, unknown>
   security?: unknown[]
   'x-no-fastify-config'?: boolean
+  /** Bytes a request body may have on this operation, when more than the global 1 MiB. */
+  'x-body-limit'?: number
 }
 
 /** A fresh parse of the contract each call: callers may mutate what they get. */

@@ -121,6 +121,12 @@ class ServiceConnection implements DatabaseConnection {
   }
 }
 
+/** Savepoint names are written into the statement: plain identifiers only. */
+function savepointName (name: string): string {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`not a plain savepoint name: ${name}`)
+  return name
+}
+
 class ServiceDriver implements Driver {
   readonly #pool: pg.Pool
   readonly #userId: string | undefined
@@ -154,6 +160,20 @@ class ServiceDriver implements Driver {
 
   async rollbackTransaction (connection: DatabaseConnection): Promise<void> {
     await (connection as ServiceConnection).control('rollback')
+  }
+
+  // Savepoints are transaction control too: ROLLBACK TO must reach a transaction that a failed
+  // statement aborted, where the setting itself would be refused.
+  async savepoint (connection: DatabaseConnection, name: string): Promise<void> {
+    await (connection as ServiceConnection).control(`savepoint ${savepointName(name)}`)
+  }
+
+  async rollbackToSavepoint (connection: DatabaseConnection, name: string): Promise<void> {
+    await (connection as ServiceConnection).control(`rollback to savepoint ${savepointName(name)}`)
+  }
+
+  async releaseSavepoint (connection: DatabaseConnection, name: string): Promise<void> {
+    await (connection as ServiceConnection).control(`release savepoint ${savepointName(name)}`)
   }
 
   async releaseConnection (connection: DatabaseConnection): Promise<void> {

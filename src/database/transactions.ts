@@ -1,5 +1,5 @@
 /** Transactions that compose: a caller already holding one is not given a second. */
-import type { Kysely, Transaction } from 'kysely'
+import { ControlledTransaction, type Kysely, type Transaction } from 'kysely'
 import type { Database } from './types.js'
 
 /**
@@ -9,4 +9,53 @@ import type { Database } from './types.js'
 export async function atomically<T> (db: Kysely<Database>, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
   if (db.isTransaction) return await work(db as Transaction<Database>)
   return await db.transaction().execute(work)
+}
+
+/**
+ * Like `atomically`, but the transaction can hold savepoints: the caller's when it is a
+ * controlled one, or a new one, committed when work returns and rolled back when it throws.
+ * A caller's plain (uncontrolled) transaction is refused: savepoints could not be set in it.
+ */
+export async function controlled<T> (db: Kysely<Database>, work: (trx: ControlledTransaction<Database>) => Promise<T>): Promise<T> {
+  if (db instanceof ControlledTransaction) return await work(db as ControlledTransaction<Database>)
+  if (db.isTransaction) throw new Error('savepoints need a controlled transaction (startTransaction)')
+  const trx = await db.startTransaction().execute()
+  let result: T
+  try {
+    result = await work(trx)
+  } catch (error) {
+    // The work's own error is the one to report; a failed rollback ends the connection anyway.
+    await trx.rollback().execute().catch(() => {})
+    throw error
+  }
+  await trx.commit().execute()
+  return result
+}
+
+/**
+ * Runs work behind a savepoint of `trx`: kept (released) when work says so, otherwise rolled
+ * back to, which also recovers a transaction that a failed statement inside work aborted.
+ * Savepoint names are plain identifiers; nested ones must differ.
+ */
+export async function savepoint<T> (trx: ControlledTransaction<Database>, name: string, work: () => Promise<{ keep: boolean, value: T }>): Promise<T> {
+  // Kysely types savepoint names per instance; these are chosen at run time.
+  const inner = await (trx as unknown as Savepoints).savepoint(name).execute()
+  let outcome: { keep: boolean, value: T }
+  try {
+    outcome = await work()
+  } catch (error) {
+    await inner.rollbackToSavepoint(name).execute().catch(() => {})
+    throw error
+  }
+  // Rolled back to, a savepoint still exists: released too, so a loop does not pile them up.
+  if (!outcome.keep) await inner.rollbackToSavepoint(name).execute()
+  await inner.releaseSavepoint(name).execute()
+  return outcome.value
+}
+
+/** ControlledTransaction's savepoint methods, with names known only at run time. */
+interface Savepoints {
+  savepoint: (name: string) => { execute: () => Promise<Savepoints> }
+  rollbackToSavepoint: (name: string) => { execute: () => Promise<unknown> }
+  releaseSavepoint: (name: string) => { execute: () => Promise<unknown> }
 }

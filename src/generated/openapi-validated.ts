@@ -348,6 +348,81 @@ export interface paths {
         patch: operations["updateCategory"];
         trace?: never;
     };
+    "/api/{user_id}/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The caller's own user id (the token's `sub`), or the literal `me`.
+                 * @example me
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run several changes in one request
+         * @description Runs up to 100 operations in order, each exactly as its single request would run
+         *     (same validation, problems, ownership rules and `ETag`s), and answers one result
+         *     per operation, in order. Offline clients replay their queue with it.
+         *
+         *     | `op` | single request | `id` | `body` | `if_match` |
+         *     |---|---|---|---|---|
+         *     | `create_task` | `createTask` | — (a client-chosen id goes in `body.id`) | `TaskCreate`, required | — |
+         *     | `update_task` | `updateTask` (merge patch) | required | `TaskPatch`, required | optional |
+         *     | `set_completion` | `toggleTaskCompletion` | required | `TaskCompletion` (`{"completed": bool}`); none toggles | optional |
+         *     | `delete_task` | `deleteTask` | required | — | optional |
+         *     | `restore_task` | `restoreTask` | required | — | — |
+         *     | `create_category` | `createCategory` | — (`body.id`) | `CategoryCreate`, required | — |
+         *     | `update_category` | `updateCategory` | required | `CategoryPatch`, required | — |
+         *     | `delete_category` | `deleteCategory` | required | — | — |
+         *
+         *     A later operation may use an id an earlier one created (choose ids on the client:
+         *     `body.id`). Each result holds the single request's `status`, its `body` (the
+         *     resource, a problem, or null for `204`), its `ETag` header as `etag` (quoted) or
+         *     null, and the operation's `ref` (null when it had none).
+         *
+         *     **Whole request or one operation.** Only a malformed envelope is a `400` for the
+         *     whole request: malformed JSON, not an object, `operations` missing, not an array or
+         *     longer than 100, `atomic` not a boolean, unknown envelope members. An element that
+         *     is not an object, has no `op`, an unknown `op`, or members its `op` does not take is a
+         *     `400` result for that operation alone (`validation-failed`, its `errors` pointing
+         *     into the batch, such as `/operations/3/op`); a `body` that breaks its schema is the
+         *     single request's `400`, whose pointers are into that body. `operations: []` is
+         *     `200` with no results.
+         *
+         *     **`atomic`.** `false` (default): each operation is stored or not on its own; an
+         *     operation that fails leaves no trace and the next still runs; `committed` is true.
+         *     `true`: all operations run in one transaction, stopping at the first whose status
+         *     is 400 or more; then nothing is stored, `committed` is false, that operation keeps
+         *     its problem and every other one is `424` (`failed-dependency`).
+         *
+         *     **Rate limit.** A batch counts as its number of operations (at least one): the
+         *     request itself counts as the first operation, so a caller with nothing left gets
+         *     `429` for the whole batch; every further operation counts as one request, and one
+         *     beyond the limit gets the `429` result its single request would get (with
+         *     `atomic`, that fails the batch). When a result is `429` the response carries
+         *     `Retry-After`. Keep a batch within the per-minute limit.
+         *
+         *     **Safe retries.** `Idempotency-Key` works as for `createTask`: the whole response,
+         *     results included, is stored and replayed (`Idempotent-Replayed: true`) for a retry
+         *     with the same key and body, and nothing runs twice.
+         *
+         *     Subtasks and manual order (`move_task`) are not part of this version: `move_task`
+         *     is an unknown `op` (a `400` result) until `moveTask` exists.
+         *
+         *     Bodies may be up to 4 MiB (`x-body-limit`), room for 100 of the largest task bodies.
+         */
+        post: operations["runBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/{user_id}/sync": {
         parameters: {
             query?: never;
@@ -891,6 +966,109 @@ export interface components {
             };
         };
         /**
+         * @description Operations to run in order, and whether they stand or fall together. Each element
+         *     of `operations` is meant to be a `BatchOperation`; the schema accepts any element
+         *     (the `anyOf` with an empty schema) because an element that is not one is answered
+         *     with a `400` result for that element alone, not with a `400` for the whole request.
+         * @example {
+         *       "operations": [
+         *         {
+         *           "op": "create_task",
+         *           "ref": "q-17",
+         *           "body": {
+         *             "title": "Buy milk"
+         *           }
+         *         }
+         *       ]
+         *     }
+         */
+        BatchRequest: {
+            /**
+             * @description `true`: all operations or none (see `runBatch`); `false`: each operation on its own.
+             * @default false
+             */
+            atomic: boolean;
+            /** @description At most 100 operations, run in this order. */
+            operations: (components["schemas"]["BatchOperation"] | unknown)[];
+        };
+        /**
+         * @description One operation of a batch: the single request named by `op` (see `runBatch` for
+         *     which members each `op` takes). Members an `op` does not take are a `400` result.
+         */
+        BatchOperation: {
+            /**
+             * @description The single request this operation runs. `move_task` (subtasks and manual order)
+             *     is not in this version.
+             * @enum {string}
+             */
+            op: "create_task" | "update_task" | "set_completion" | "delete_task" | "restore_task" | "create_category" | "update_category" | "delete_category";
+            /** @description A label of the client's, echoed in this operation's result. */
+            ref?: string;
+            /**
+             * @description The task or category acted on: the single request's `task_id` or `category_id`
+             *     (a value that is not a UUID is that request's `400`). Not for `create_task` and
+             *     `create_category`, whose client-chosen id goes in `body.id`.
+             */
+            id?: string;
+            /** @description The single request's `If-Match` (`update_task`, `set_completion`, `delete_task`). */
+            if_match?: string;
+            /**
+             * @description The single request's body: `TaskCreate`, `TaskPatch`, `TaskCompletion`,
+             *     `CategoryCreate` or `CategoryPatch`, validated by that request.
+             */
+            body?: Record<string, never>;
+        } & (unknown & unknown & unknown & unknown & unknown);
+        /**
+         * @description Whether the operations were stored, and one result per operation, in order.
+         * @example {
+         *       "committed": true,
+         *       "results": [
+         *         {
+         *           "ref": "q-17",
+         *           "status": 201,
+         *           "etag": "\"1\"",
+         *           "body": {
+         *             "id": "6f1c1f5e-8d5b-4a57-9a3e-2d9c6f7b8a10",
+         *             "user_id": "auth0|5f8d0e1c2b3a",
+         *             "title": "Buy milk",
+         *             "description": null,
+         *             "completed": false,
+         *             "completed_at": null,
+         *             "priority": "medium",
+         *             "due_at": null,
+         *             "category_id": null,
+         *             "tags": [],
+         *             "created_at": "2026-01-10T09:30:00.000Z",
+         *             "updated_at": "2026-01-10T09:30:00.000Z",
+         *             "version": 1,
+         *             "deleted_at": null
+         *           }
+         *         }
+         *       ]
+         *     }
+         */
+        BatchResponse: {
+            /** @description `false` only for an `atomic` batch that failed: then nothing was stored. */
+            committed: boolean;
+            results: components["schemas"]["BatchResult"][];
+        };
+        /** @description What the operation's single request answered. */
+        BatchResult: {
+            /** @description The operation's `ref`, or null. */
+            ref: string | null;
+            /** @description The single request's status; `424` for the other operations of a failed `atomic` batch. */
+            status: number;
+            /** @description The single request's body (a task, a category or a problem), or null for `204`. */
+            body: components["schemas"]["Task"] | components["schemas"]["Category"] | components["schemas"]["Problem"] | components["schemas"]["NoBody"];
+            /** @description The single request's `ETag` header (quoted), or null. */
+            etag: string | null;
+        };
+        /**
+         * @description No body (the single request answered `204`). A named schema rather than an inline
+         *     `type: 'null'` beside the others, which the breaking-change check misreads.
+         */
+        NoBody: null;
+        /**
          * @description An RFC 9457 problem. `type` is one of the stable URIs listed in this document's description.
          * @example {
          *       "type": "urn:todo-contract:problem:not-found",
@@ -906,7 +1084,7 @@ export interface components {
              * @description Identifies the kind of problem; compare it, not `title`.
              * @enum {string}
              */
-            type: "urn:todo-contract:problem:validation-failed" | "urn:todo-contract:problem:invalid-cursor" | "urn:todo-contract:problem:unauthorized" | "urn:todo-contract:problem:forbidden" | "urn:todo-contract:problem:not-found" | "urn:todo-contract:problem:method-not-allowed" | "urn:todo-contract:problem:conflict" | "urn:todo-contract:problem:idempotency-in-progress" | "urn:todo-contract:problem:sync-token-expired" | "urn:todo-contract:problem:precondition-failed" | "urn:todo-contract:problem:payload-too-large" | "urn:todo-contract:problem:unsupported-media-type" | "urn:todo-contract:problem:unprocessable" | "urn:todo-contract:problem:idempotency-key-reused" | "urn:todo-contract:problem:rate-limited" | "urn:todo-contract:problem:internal" | "urn:todo-contract:problem:not-implemented" | "urn:todo-contract:problem:service-unavailable";
+            type: "urn:todo-contract:problem:validation-failed" | "urn:todo-contract:problem:invalid-cursor" | "urn:todo-contract:problem:unauthorized" | "urn:todo-contract:problem:forbidden" | "urn:todo-contract:problem:not-found" | "urn:todo-contract:problem:method-not-allowed" | "urn:todo-contract:problem:conflict" | "urn:todo-contract:problem:idempotency-in-progress" | "urn:todo-contract:problem:sync-token-expired" | "urn:todo-contract:problem:precondition-failed" | "urn:todo-contract:problem:payload-too-large" | "urn:todo-contract:problem:unsupported-media-type" | "urn:todo-contract:problem:unprocessable" | "urn:todo-contract:problem:idempotency-key-reused" | "urn:todo-contract:problem:failed-dependency" | "urn:todo-contract:problem:rate-limited" | "urn:todo-contract:problem:internal" | "urn:todo-contract:problem:not-implemented" | "urn:todo-contract:problem:service-unavailable";
             /** @description A short summary of the kind of problem. */
             title: string;
             /** @description The HTTP status code. */
@@ -1082,7 +1260,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description The body is larger than 1 MiB (`payload-too-large`). */
+        /** @description The body is larger than 1 MiB, or than the operation's own limit (`payload-too-large`). */
         PayloadTooLarge: {
             headers: {
                 "X-Request-Id": components["headers"]["XRequestId"];
@@ -1131,6 +1309,51 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description A request with the same `Idempotency-Key` is still in flight (`idempotency-in-progress`); retry after `Retry-After` seconds. */
+        IdempotencyInProgress: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
+                "X-Request-Id": components["headers"]["XRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "urn:todo-contract:problem:idempotency-in-progress",
+                 *       "title": "Request in progress",
+                 *       "status": 409,
+                 *       "detail": "A request with this Idempotency-Key is still being processed; retry later.",
+                 *       "instance": "/api/me/batch"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The `Idempotency-Key` was used before with another body (`idempotency-key-reused`). */
+        IdempotencyKeyReused: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "urn:todo-contract:problem:idempotency-key-reused",
+                 *       "title": "Idempotency key reused",
+                 *       "status": 422,
+                 *       "detail": "This Idempotency-Key was used with a different body.",
+                 *       "instance": "/api/me/batch",
+                 *       "errors": [
+                 *         {
+                 *           "header": "Idempotency-Key",
+                 *           "detail": "was used with a different body"
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -2029,6 +2252,60 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    runBatch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A unique key per intended creation (a UUID is a good choice), kept 24 hours per
+                 *     user. A retry with the same key and body replays the original `201`.
+                 * @example 5d2c1c2e-1b7a-4c55-8f7e-0f3a9c1d2e4b
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description The caller's own user id (the token's `sub`), or the literal `me`.
+                 * @example me
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BatchRequest"];
+            };
+        };
+        responses: {
+            /**
+             * @description One result per operation, in order. With `Idempotent-Replayed`, the original
+             *     response to the same key and body.
+             */
+            200: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    /** @description When some result is `429`, seconds to wait before sending those operations again. */
+                    "Retry-After"?: number;
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["IdempotencyInProgress"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

@@ -21,6 +21,7 @@ export const operationIndex = {
   getCategory: {"method":"GET","path":"/api/{user_id}/categories/{category_id}","authenticated":true,"handled":true,"queryDefaults":{}},
   deleteCategory: {"method":"DELETE","path":"/api/{user_id}/categories/{category_id}","authenticated":true,"handled":true,"queryDefaults":{}},
   updateCategory: {"method":"PATCH","path":"/api/{user_id}/categories/{category_id}","authenticated":true,"handled":true,"queryDefaults":{}},
+  runBatch: {"method":"POST","path":"/api/{user_id}/batch","authenticated":true,"handled":true,"queryDefaults":{}},
   syncChanges: {"method":"GET","path":"/api/{user_id}/sync","authenticated":true,"handled":true,"queryDefaults":{"limit":500}},
   getHealth: {"method":"GET","path":"/health","authenticated":false,"handled":true,"queryDefaults":{}},
   getReadiness: {"method":"GET","path":"/ready","authenticated":false,"handled":true,"queryDefaults":{}},

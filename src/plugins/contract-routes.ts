@@ -87,7 +87,9 @@ const contractRoutes: FastifyPluginAsync<ContractRoutesOptions> = async (app, { 
       if (typeof handler !== 'function') throw new Error(`operation ${operationId} has no handler`)
       const operation = operations.find((o) => o.operationId === operationId)
       if (operation === undefined) throw new Error(`operation ${operationId} is not in the contract`)
-      return { handler, config: { contract: routeContract(document, operation) } }
+      // An operation may allow bodies above the global limit (x-body-limit: runBatch).
+      const bodyLimit = operation.operation['x-body-limit']
+      return { handler, config: { contract: routeContract(document, operation) }, ...(typeof bodyLimit === 'number' ? { bodyLimit } : {}) }
     }) as never
   })
 }

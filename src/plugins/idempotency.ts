@@ -10,6 +10,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Kysely } from 'kysely'
+import { controlled } from '../database/transactions.js'
 import type { Database } from '../database/types.js'
 import { requestHash } from '../domain/request-hash.js'
 import { ApiProblem } from '../errors.js'
@@ -38,7 +39,8 @@ async function withIdempotency<Body> (this: FastifyRequest, reply: FastifyReply,
   }
   const userId = this.user.id
   const hash = requestHash(this.body)
-  const outcome = await this.db.transaction().execute(async (trx) => {
+  // A controlled transaction: work may set savepoints in it (a batch does).
+  const outcome = await controlled(this.db, async (trx) => {
     if (!await idempotency.claim(trx, userId, key)) return { kind: 'in-flight' } as const
     const stored = await idempotency.find(trx, userId, key)
     if (stored !== undefined) return stored.request_hash === hash ? { kind: 'replay', stored } as const : { kind: 'mismatch' } as const

@@ -8,16 +8,16 @@ import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest, HT
 import fp from 'fastify-plugin'
 import { ApiProblem, type FieldError, toProblemBody } from '../errors.js'
 import { isDatabaseUnavailable, isOutOfRangeInput } from '../database/errors.js'
-import { toFieldErrors } from './validation-errors.js'
+import { toFieldErrors } from '../contract/validation-errors.js'
 
 const DATABASE_RETRY_AFTER_SECONDS = '5'
 const METHODS: HTTPMethods[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE']
 
 /** Fastify's own errors from reading a body, by code. */
-function fromFastifyError (error: FastifyError): ApiProblem | undefined {
+function fromFastifyError (error: FastifyError, bodyLimit: number): ApiProblem | undefined {
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new ApiProblem('payload-too-large', 'The body is larger than 1048576 bytes.')
+      return new ApiProblem('payload-too-large', `The body is larger than ${bodyLimit} bytes.`)
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new ApiProblem('unsupported-media-type', 'Send the body as application/json.')
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -49,7 +49,7 @@ export function sendProblem (request: FastifyRequest, reply: FastifyReply, probl
 
 const problems: FastifyPluginAsync = async (app) => {
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    let problem = error instanceof ApiProblem ? error : fromFastifyError(error)
+    let problem = error instanceof ApiProblem ? error : fromFastifyError(error, request.routeOptions.bodyLimit ?? request.server.initialConfig.bodyLimit ?? 1048576)
     if (problem === undefined && isOutOfRangeInput(error)) {
       problem = new ApiProblem('validation-failed', 'A date-time is outside the range the service can store.')
     }

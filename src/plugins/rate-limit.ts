@@ -42,10 +42,12 @@ const rateLimiting: FastifyPluginAsync<RateLimitOptions> = async (app, { perMinu
     max: perMinute,
     timeWindow: 60_000,
     enableDraftSpec: true,
-    allowList: (request) => !isAuthenticatedRoute(request),
+    // A batch's first operation rides on the batch request's own count, its others count one
+    // each (request.batchPart.counted): a batch counts as its number of operations.
+    allowList: (request) => !isAuthenticatedRoute(request) || request.batchPart?.counted === false,
     keyGenerator: (request) => (request.user as { id: string } | null)?.id ?? `ip:${request.ip}`,
     errorResponseBuilder: (_request, context) => new ApiProblem('rate-limited', `Rate limit exceeded; retry in ${context.after}.`)
   })
 }
 
-export default fp(rateLimiting, { name: 'rate-limit', dependencies: ['auth'] })
+export default fp(rateLimiting, { name: 'rate-limit', dependencies: ['auth', 'database'] })

@@ -1,4 +1,5 @@
 /** Every handler, keyed by operationId. The type demands one for each operation of the contract. */
+import { batchHandlers } from './batch.js'
 import { categoryHandlers } from './categories.js'
 import { healthHandlers } from './health.js'
 import { syncHandlers } from './sync.js'
@@ -13,5 +14,6 @@ export const handlers: Handlers = {
   ...trashHandlers,
   ...syncHandlers,
   ...categoryHandlers,
+  ...batchHandlers,
   ...healthHandlers
 }

@@ -1,10 +1,12 @@
 /**
  * A whole user journey through the typed SDK alone, against the real server on a random
  * port: categories, tasks with a safe retry, filtered listing over every page, If-Match and
- * recovery from a 412, completion, deletion, and typed problem details.
+ * recovery from a 412, completion, deletion, an offline queue sent as one batch, and typed
+ * problem details.
  */
 import t from 'tap'
-import { createTodoClient, etagOf, SyncError, syncAll, type Task } from 'todo-contract/client'
+import { randomUUID } from 'node:crypto'
+import { createTodoClient, etagOf, runBatch, SyncError, syncAll, type Task } from 'todo-contract/client'
 import { sharedUrl } from '../helpers/database.js'
 import { startServer } from '../helpers/server.js'
 import { newUserId, TEST_SECRET, tokenFor } from '../helpers/tokens.js'
@@ -110,6 +112,24 @@ t.test('a user journey through the SDK', async (t) => {
   t.same((await syncAll(api, since.nextToken)).tasks, [], 'nothing twice')
   const forged = await syncAll(api, 'forged').catch((error: unknown) => error)
   t.ok(forged instanceof SyncError && forged.status === 400 && forged.problem?.type === 'urn:todo-contract:problem:invalid-cursor', 'a bad token is a SyncError with its problem')
+
+  // An offline queue, sent as one atomic batch with ids chosen on the client, retried safely.
+  const errands = randomUUID()
+  const milk = randomUUID()
+  const queue = {
+    atomic: true,
+    operations: [
+      { op: 'create_category' as const, ref: 'errands', body: { id: errands, name: 'Errands' } },
+      { op: 'create_task' as const, ref: 'milk', body: { id: milk, title: 'Buy milk', category_id: errands } },
+      { op: 'set_completion' as const, ref: 'bought', id: milk, if_match: '"1"', body: { completed: true } }
+    ]
+  }
+  const sent = await runBatch(api, queue, { idempotencyKey: `queue-${userId}` })
+  t.equal(sent.response.status, 200)
+  t.equal(sent.data?.committed, true)
+  t.same(sent.data?.results.map((result) => [result.ref, result.status, result.etag]), [['errands', 201, null], ['milk', 201, '"1"'], ['bought', 200, '"2"']])
+  const resent = await runBatch(api, queue, { idempotencyKey: `queue-${userId}` })
+  t.equal(resent.response.headers.get('idempotent-replayed'), 'true')
 
   const invalid = await api.POST('/api/{user_id}/tasks', { params: { path: me }, body: { title: 'x'.repeat(300) } })
   t.equal(invalid.response.status, 400)

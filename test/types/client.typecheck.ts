@@ -3,7 +3,7 @@
  * be an error. If the SDK stopped rejecting one of these, tsc would report the directive as
  * unused and the type check would fail.
  */
-import { createTodoClient } from 'todo-contract/client'
+import { createTodoClient, runBatch } from 'todo-contract/client'
 
 const api = createTodoClient({ baseUrl: 'http://127.0.0.1:3000', token: 'jwt' })
 const path = { user_id: 'me' }
@@ -35,4 +35,35 @@ export async function wrongBodies (): Promise<void> {
     const type: string = error.type
     console.log(type)
   }
+}
+
+export async function batchOperations (): Promise<void> {
+  // A correct batch compiles, and its results are typed.
+  const { data } = await runBatch(api, {
+    atomic: true,
+    operations: [
+      { op: 'create_task', ref: 'a', body: { id: 'a-uuid', title: 'ok' } },
+      { op: 'update_task', id: 'a-uuid', if_match: '"1"', body: { priority: 'high' } },
+      { op: 'set_completion', id: 'a-uuid' },
+      { op: 'delete_category', id: 'c-uuid' }
+    ]
+  }, { idempotencyKey: 'k' })
+  if (data !== undefined) {
+    const status: number = data.results[0]?.status ?? 0
+    const etag: string | null = data.results[0]?.etag ?? null
+    console.log(status, etag, data.committed)
+  }
+
+  // @ts-expect-error no such op (move_task is not in this version)
+  await runBatch(api, { operations: [{ op: 'move_task', id: 'x' }] })
+  // @ts-expect-error create_task needs a body
+  await runBatch(api, { operations: [{ op: 'create_task' }] })
+  // @ts-expect-error update_task names its task
+  await runBatch(api, { operations: [{ op: 'update_task', body: { title: 'x' } }] })
+  // @ts-expect-error a create's id goes in body.id
+  await runBatch(api, { operations: [{ op: 'create_category', id: 'x', body: { name: 'n' } }] })
+  // @ts-expect-error the body is the single request's (TaskPatch)
+  await runBatch(api, { operations: [{ op: 'update_task', id: 'x', body: { title: 1 } }] })
+  // @ts-expect-error atomic is a boolean
+  await runBatch(api, { atomic: 'yes', operations: [] })
 }

@@ -3,7 +3,7 @@
  * the name of the query/path parameter or header, with a message a person can act on.
  */
 import type { FastifySchemaValidationError } from 'fastify'
-import { readOnlyProperties } from '../contract/index.js'
+import { readOnlyProperties } from './index.js'
 import type { FieldError } from '../errors.js'
 import { escapePointer, unescapePointer } from '../domain/json-pointer.js'
 
@@ -15,6 +15,8 @@ function detailOf (error: FastifySchemaValidationError): { path: string, detail:
     const name = String(params.additionalProperty)
     return { path: `${error.instancePath}/${escapePointer(name)}`, detail: readOnlyProperties().has(name) ? 'is read-only' : 'is not a known property' }
   }
+  // A member the schema forbids in this case (`properties: { x: false }`), such as an `id` on a batch's create_task.
+  if (error.keyword === 'false schema') return { path: error.instancePath, detail: 'is not allowed here' }
   if (error.keyword === 'required') {
     return { path: `${error.instancePath}/${escapePointer(String(params.missingProperty))}`, detail: 'is required' }
   }
