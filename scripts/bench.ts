@@ -188,6 +188,8 @@ function scenarios (f: Fixture): Record<string, () => Request> {
     update: () => { const user = pick(users); return { method: 'PATCH', path: `/api/me/tasks/${anyTask(user)}`, headers: { ...auth(user), ...json }, body: JSON.stringify({ title: `Renamed ${Math.random()}` }) } },
     complete: () => { const user = pick(users); return { method: 'PATCH', path: `/api/me/tasks/${anyTask(user)}/complete`, headers: auth(user) } },
     search: () => ({ method: 'GET', path: `/api/me/tasks?q=${pick(SEARCH_WORDS)}&status=pending`, headers: auth(pick(users)) }),
+    // 50 creates in one request (runBatch): each is the single createTask's whole path.
+    batch: () => ({ method: 'POST', path: '/api/me/batch', headers: { ...auth(pick(users)), ...json }, body: JSON.stringify({ operations: Array.from({ length: 50 }, (_, i) => ({ op: 'create_task', body: { title: `Batch ${i} ${pick(SEARCH_WORDS)}`, tags: ['bench'] } })) }) }),
     sync: () => { const user = pick([...f.syncTokens.keys()]); return { method: 'GET', path: `/api/me/sync?since=${encodeURIComponent(f.syncTokens.get(user) as string)}`, headers: auth(user) } }
   }
   const reads = [s.list, s.get, s.search] as Array<() => Request>
@@ -224,7 +226,7 @@ async function runSize (adminUrl: string, size: BenchSize): Promise<Results> {
       list: () => ({ method: 'GET', path: '/floor/tasks', headers: { 'x-user': pick(users) } }),
       get: () => { const user = pick(users); return { method: 'GET', path: `/floor/tasks/${pick(f.taskIds.get(user) ?? [])}`, headers: { 'x-user': user } } }
     }
-    for (const name of ['list', 'list-deep', 'get', 'create', 'update', 'complete', 'search', 'mixed', 'sync']) {
+    for (const name of ['list', 'list-deep', 'get', 'create', 'update', 'complete', 'search', 'mixed', 'sync', 'batch']) {
       if (name === 'sync') await prepareSync(service.base, f)
       const floorNext = floorScenarios[name]
       if (floorNext === undefined) {

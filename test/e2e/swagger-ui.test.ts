@@ -1,7 +1,7 @@
 /**
  * Swagger UI in a real browser (Debian's Chromium, driven by playwright-core): open /docs,
- * authorize with a minted token, try createTask and listTasks, and see the 201 and 200
- * responses rendered. The screenshot is kept in test-artifacts/ (gitignored).
+ * authorize with a minted token, try createTask, listTasks and syncChanges, and see the 201
+ * and 200 responses rendered. The screenshot is kept in test-artifacts/ (gitignored).
  */
 import { existsSync, mkdirSync } from 'node:fs'
 import path from 'node:path'
@@ -13,8 +13,8 @@ import { newUserId, TEST_SECRET, tokenFor } from '../helpers/tokens.js'
 
 const CHROMIUM = '/usr/bin/chromium'
 
-async function tryOperation (page: Page, operationId: string, userId: string): Promise<string> {
-  const block = page.locator(`#operations-Tasks-${operationId}`)
+async function tryOperation (page: Page, operationId: string, userId: string, tag = 'Tasks'): Promise<string> {
+  const block = page.locator(`#operations-${tag}-${operationId}`)
   await block.locator('.opblock-summary').first().click()
   // /docs opens with "Try it out" already on (tryItOutEnabled), so the fields are editable.
   await block.locator('input[placeholder="user_id"]').fill(userId)
@@ -51,6 +51,10 @@ t.test('Swagger UI at /docs', { skip: !existsSync(CHROMIUM) && process.env.CI !=
   t.equal(await tryOperation(page, 'listTasks', 'me'), '200', 'listTasks: 200 rendered')
   const listed = await page.locator('#operations-Tasks-listTasks .live-responses-table .response-col_description pre').first().innerText()
   t.match(listed, /"title": "Buy milk"/, 'the created task is in the rendered list')
+  t.equal(await tryOperation(page, 'syncChanges', 'me', 'Sync'), '200', 'syncChanges: 200 rendered')
+  const synced = await page.locator('#operations-Sync-syncChanges .live-responses-table .response-col_description pre').first().innerText()
+  t.match(synced, /"next_token": "/, 'a full sync, with its token')
+  t.match(synced, /"title": "Buy milk"/, 'holding the created task')
   t.same(errors, [], 'no script errors on the page')
 
   mkdirSync(path.join(ROOT, 'test-artifacts'), { recursive: true })
