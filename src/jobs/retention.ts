@@ -34,46 +34,38 @@ declare module 'fastify' {
 }
 
 const retention: FastifyPluginAsync<RetentionOptions> = async (app, { retentionDays, syncRetentionDays, intervalMs, batch = 500 }) => {
-  let running: Promise<number> | undefined
-  let stopped = false
+  const lifecycle = { stopped: false }
 
-  async function sweep (): Promise<number> {
-    let total = 0
-    for (;;) {
-      // Closing: the batch in hand finishes, no new one starts.
-      if (stopped) break
-      const purged = await tasks.purgeExpired(app.database.db, retentionDays, batch)
-      if (purged === 'busy') break
-      total += purged
-      if (purged < batch) break
+  /**
+   * Runs `deleteBatch` until a batch deletes fewer than `batch` rows (or is 'busy'), or the
+   * app closes (the batch in hand finishes, no new one starts); one sweep of a kind at a time
+   * in this process. Resolves to how many rows went.
+   */
+  function sweeper (deleteBatch: () => Promise<number | 'busy'>, logged: string): () => Promise<number> {
+    let running: Promise<number> | undefined
+    async function sweep (): Promise<number> {
+      let total = 0
+      while (!lifecycle.stopped) {
+        const deleted = await deleteBatch()
+        if (deleted === 'busy') break
+        total += deleted
+        if (deleted < batch) break
+      }
+      if (total > 0) app.log.info({ deleted: total }, logged)
+      return total
     }
-    if (total > 0) app.log.info({ purged: total }, 'trash purged')
-    return total
+    return async () => {
+      running ??= sweep().finally(() => { running = undefined })
+      return await running
+    }
   }
 
-  app.decorate('purgeTrash', async () => {
-    running ??= sweep().finally(() => { running = undefined })
-    return await running
-  })
-
-  let expiring: Promise<number> | undefined
-  async function expire (): Promise<number> {
-    let total = 0
-    for (;;) {
-      if (stopped) break
-      // Not one at a time like the trash: each batch deletes distinct old rows, and a
-      // concurrent one only finds fewer.
-      const deleted = await events.purgeExpired(app.database.db, syncRetentionDays + 1, batch)
-      total += deleted
-      if (deleted < batch) break
-    }
-    if (total > 0) app.log.info({ expired: total }, 'events expired')
-    return total
-  }
-  app.decorate('expireEvents', async () => {
-    expiring ??= expire().finally(() => { expiring = undefined })
-    return await expiring
-  })
+  const purgeTrash = sweeper(async () => await tasks.purgeExpired(app.database.db, retentionDays, batch), 'trash purged')
+  // Not one at a time across processes like the trash: each batch deletes distinct old rows,
+  // and a concurrent one only finds fewer.
+  const expireEvents = sweeper(async () => await events.purgeExpired(app.database.db, syncRetentionDays + 1, batch), 'events expired')
+  app.decorate('purgeTrash', purgeTrash)
+  app.decorate('expireEvents', expireEvents)
 
   if (intervalMs === 0) return
   let timer: NodeJS.Timeout | undefined
@@ -86,10 +78,11 @@ const retention: FastifyPluginAsync<RetentionOptions> = async (app, { retentionD
     timer.unref()
   })
   app.addHook('onClose', async () => {
-    stopped = true
+    lifecycle.stopped = true
     clearInterval(timer)
-    await running?.catch(() => {})
-    await expiring?.catch(() => {})
+    // A sweep in progress is joined (and its batch in hand finishes), none is started.
+    await purgeTrash().catch(() => {})
+    await expireEvents().catch(() => {})
   })
 }
 

@@ -5,6 +5,22 @@
  */
 import { type Kysely, sql } from 'kysely'
 import type { Database } from '../database/types.js'
+import type { EventRow } from '../domain/events.js'
+
+/** The user's events numbered after `after`, oldest first, at most `limit`: one range scan of the primary key. */
+export async function listAfter (db: Kysely<Database>, userId: string, after: string, limit: number): Promise<EventRow[]> {
+  return await db.selectFrom('events').select(['user_id', 'seq', 'type', 'occurred_at', 'data'])
+    .where('user_id', '=', userId).where('seq', '>', after)
+    .orderBy('seq')
+    .limit(limit)
+    .execute()
+}
+
+/** The number of the user's oldest event still kept, or undefined when none is. */
+export async function oldestSeq (db: Kysely<Database>, userId: string): Promise<string | undefined> {
+  const row = await db.selectFrom('events').select('seq').where('user_id', '=', userId).orderBy('seq').limit(1).executeTakeFirst()
+  return row?.seq
+}
 
 /** A task purged or a category deleted for good: what sync reports in `deleted`. */
 export interface Deletion {
