@@ -24,6 +24,7 @@ import rateLimit from './plugins/rate-limit.js'
 import requestId, { genRequestId } from './plugins/request-id.js'
 import { handlers } from './routes/index.js'
 import retention from './jobs/retention.js'
+import eventHub from './events/hub.js'
 
 /** API.md: bodies over 1 MiB are 413. */
 export const BODY_LIMIT_BYTES = 1024 * 1024
@@ -81,6 +82,8 @@ export async function buildApp (config: Readonly<ResolvedConfig>, deps: AppDepen
   await app.register(overload, { maxEventLoopDelayMs: config.server.eventLoopDelayLimitMs })
   await app.register(auth, { verifyToken: deps.verifyToken ?? createTokenVerifier(config.jwt) })
   await app.register(rateLimit, { perMinute: config.rateLimit.perMinute, redisUrl: config.rateLimit.redisUrl })
+  await app.register(eventHub, { url: config.database.url })
+  app.decorate('eventStreamSettings', { maxStreamsPerUser: config.events.maxStreamsPerUser, heartbeatMs: config.events.heartbeatMs })
   await app.register(contractRoutes, { handlers, infrastructurePrefixes: DOCS_ROUTES })
   await app.register(docs)
   await app.register(retention, { retentionDays: config.trash.retentionDays, syncRetentionDays: config.sync.retentionDays, intervalMs: config.trash.purgeIntervalMs })

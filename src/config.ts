@@ -37,6 +37,8 @@ const schema = {
     JWT_CLOCK_TOLERANCE_S: { type: 'integer', minimum: 0, maximum: 300, default: 30, description: 'Clock skew allowed on `exp`, `nbf` and `iat`, in seconds.' },
     RATE_LIMIT_REDIS_URL: { type: 'string', pattern: '^rediss?://', description: 'Redis for the rate-limit counters, shared by every process; unset: counters in each process.' },
     TRASH_RETENTION_DAYS: { type: 'number', exclusiveMinimum: 0, maximum: 36500, default: 30, description: 'Days a task stays in the trash before it is purged for good (fractions allowed).' },
+    EVENTS_MAX_STREAMS_PER_USER: { type: 'integer', minimum: 1, maximum: 1000, default: 10, description: 'Open event streams a user may hold at once, across every process (one more is 429).' },
+    EVENTS_HEARTBEAT_MS: { type: 'integer', minimum: 100, maximum: 15000, default: 15000, description: 'Longest silence on an event stream before a comment line keeps it open (at most 15 s).' },
     SYNC_RETENTION_DAYS: { type: 'number', exclusiveMinimum: 0, maximum: 36500, default: 30, description: 'Days a sync token stays valid (older: 410 sync-token-expired) and the change record keeps deletions and events (a day longer).' },
     TRASH_PURGE_INTERVAL_MS: { type: 'integer', minimum: 0, maximum: 86400000, default: 3600000, description: 'How often each process purges expired trash, then expired events (0: never; one trash purge runs at a time across processes).' },
     RATE_LIMIT_PER_MINUTE: { type: 'integer', minimum: 0, default: 1200, description: 'Requests per user per minute; `0` turns rate limiting off.' }
@@ -80,6 +82,7 @@ export interface Config {
   rateLimit: { perMinute: number, redisUrl: string | undefined }
   trash: { retentionDays: number, purgeIntervalMs: number }
   sync: { retentionDays: number }
+  events: { maxStreamsPerUser: number, heartbeatMs: number }
 }
 
 /**
@@ -151,6 +154,8 @@ interface RawEnv {
   TRASH_RETENTION_DAYS: number
   TRASH_PURGE_INTERVAL_MS: number
   SYNC_RETENTION_DAYS: number
+  EVENTS_MAX_STREAMS_PER_USER: number
+  EVENTS_HEARTBEAT_MS: number
 }
 
 function validateEnv (env: Record<string, string | undefined>): RawEnv {
@@ -235,7 +240,8 @@ export function loadConfig (env: Record<string, string | undefined>): Readonly<C
     },
     rateLimit: { perMinute: raw.RATE_LIMIT_PER_MINUTE, redisUrl: raw.RATE_LIMIT_REDIS_URL },
     trash: { retentionDays: raw.TRASH_RETENTION_DAYS, purgeIntervalMs: raw.TRASH_PURGE_INTERVAL_MS },
-    sync: { retentionDays: raw.SYNC_RETENTION_DAYS }
+    sync: { retentionDays: raw.SYNC_RETENTION_DAYS },
+    events: { maxStreamsPerUser: raw.EVENTS_MAX_STREAMS_PER_USER, heartbeatMs: raw.EVENTS_HEARTBEAT_MS }
   }
   return deepFreeze(config)
 }

@@ -22,6 +22,7 @@ export const problemKinds = {
   conflict: { status: 409, title: 'Conflict' },
   'idempotency-in-progress': { status: 409, title: 'Request in progress' },
   'sync-token-expired': { status: 410, title: 'Sync token expired' },
+  'events-gone': { status: 410, title: 'Events gone' },
   'precondition-failed': { status: 412, title: 'Precondition failed' },
   'payload-too-large': { status: 413, title: 'Payload too large' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },

@@ -148,3 +148,62 @@ export async function runBatch (client: TodoClient, body: BatchRequest, { userId
     body
   })
 }
+
+/** An event of the stream and of webhooks: `{ id, type, occurred_at, data }`. */
+export interface TodoEvent {
+  /** 20-digit id; its byte order is the order of the changes. */
+  id: string
+  type: 'task.created' | 'task.updated' | 'task.completed' | 'task.reopened' | 'task.moved' | 'task.deleted' | 'task.restored' | 'task.purged' | 'category.created' | 'category.updated' | 'category.deleted' | 'reminder.fired'
+  occurred_at: string
+  /** The task or category after the change, or `{ id }` for task.purged and category.deleted. */
+  data: Task | Category | { id: string }
+}
+
+/** A stream that could not open: `status` and the problem (410: sync, then stream without `lastEventId`). */
+export class StreamError extends Error {
+  constructor (readonly status: number, readonly problem: Problem | undefined) {
+    super(problem?.detail ?? `the event stream answered ${status}`)
+    this.name = 'StreamError'
+  }
+}
+
+/**
+ * The caller's live events (`GET /api/{user_id}/events`, server-sent events), read with fetch
+ * streaming so the token travels in the Authorization header. Resumes after `lastEventId`
+ * when given. Ends when `signal` aborts or the service ends the stream (then reconnect with
+ * the last event's id); throws StreamError when the stream cannot open.
+ */
+export async function * streamEvents (options: TodoClientOptions, { lastEventId, signal }: { lastEventId?: string, signal?: AbortSignal } = {}): AsyncGenerator<TodoEvent> {
+  const token = typeof options.token === 'function' ? await options.token() : options.token
+  const request = new Request(`${options.baseUrl.replace(/\/+$/, '')}/api/me/events`, {
+    headers: { ...options.headers, accept: 'text/event-stream', authorization: `Bearer ${token}`, ...(lastEventId === undefined ? {} : { 'last-event-id': lastEventId }) },
+    ...(signal === undefined ? {} : { signal })
+  })
+  const response = await (options.fetch ?? fetch)(request)
+  if (response.status !== 200 || response.body === null) {
+    const problem = await response.json().catch(() => undefined) as Problem | undefined
+    throw new StreamError(response.status, problem)
+  }
+  const decoder = new TextDecoder()
+  let buffered = ''
+  const reader = response.body.getReader()
+  try {
+    for (;;) {
+      const { value, done } = await reader.read()
+      if (done) return
+      buffered += decoder.decode(value, { stream: true }).replace(/\r\n?/g, '\n')
+      let end: number
+      while ((end = buffered.indexOf('\n\n')) >= 0) {
+        const block = buffered.slice(0, end)
+        buffered = buffered.slice(end + 2)
+        const data = block.split('\n').filter((line) => line.startsWith('data:')).map((line) => line.slice(line.startsWith('data: ') ? 6 : 5))
+        if (data.length > 0) yield JSON.parse(data.join('\n')) as TodoEvent
+      }
+    }
+  } catch (error) {
+    if (signal?.aborted === true) return
+    throw error
+  } finally {
+    reader.releaseLock()
+  }
+}

@@ -90,6 +90,14 @@ export interface Database {
   service_keys: ServiceKeyTable
   change_counters: ChangeCounterTable
   events: EventTable
+  event_streams: EventStreamTable
+}
+
+/** An open event stream, alive until `expires_at` unless its process renews it. */
+export interface EventStreamTable {
+  user_id: string
+  id: string
+  expires_at: Timestamp
 }
 
 export type UserRow = Selectable<UserTable>

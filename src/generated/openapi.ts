@@ -467,6 +467,52 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/{user_id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The caller's own user id (the token's `sub`), or the literal `me`.
+                 * @example me
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Stream events live (server-sent events)
+         * @description A `text/event-stream` of the caller's events. Every change to their data is an event
+         *     `{ id, type, occurred_at, data }` (`data`: the task or category after the change, or
+         *     `{ id }` for `task.purged` and `category.deleted`), written in the same transaction as
+         *     the change. Each event is sent as an `id:` line (the event id), an `event:` line (its
+         *     type) and a `data:` line holding the whole event JSON — the same value a webhook
+         *     receives. The first line is `retry:`; a comment line (`:`) follows at least every 15
+         *     seconds while nothing else is sent.
+         *
+         *     - Without `Last-Event-ID` the stream starts at the present: it carries every event
+         *       committed after its response headers were sent.
+         *     - With `Last-Event-ID` (as an `EventSource` sends it when it reconnects) it resumes
+         *       right after that event: nothing missed, nothing twice. An id newer than the caller's
+         *       newest event is `400`; one older than the events kept (`SYNC_RETENTION_DAYS`) is
+         *       `410`: sync, then open a stream without it.
+         *     - An event written by any process of the service reaches every open stream of its user
+         *       within a second.
+         *     - At most `EVENTS_MAX_STREAMS_PER_USER` (default 10) streams per user are open at once,
+         *       across every process; one more is `429`.
+         *     - Only the `Authorization` header authenticates (never a token in the URL), so use a
+         *       client that can send headers (fetch streaming; the SDK's `streamEvents`).
+         *     - When the service shuts down, streams end cleanly; reconnect with `Last-Event-ID`.
+         */
+        get: operations["streamEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -1084,7 +1130,7 @@ export interface components {
              * @description Identifies the kind of problem; compare it, not `title`.
              * @enum {string}
              */
-            type: "urn:todo-contract:problem:validation-failed" | "urn:todo-contract:problem:invalid-cursor" | "urn:todo-contract:problem:unauthorized" | "urn:todo-contract:problem:forbidden" | "urn:todo-contract:problem:not-found" | "urn:todo-contract:problem:method-not-allowed" | "urn:todo-contract:problem:conflict" | "urn:todo-contract:problem:idempotency-in-progress" | "urn:todo-contract:problem:sync-token-expired" | "urn:todo-contract:problem:precondition-failed" | "urn:todo-contract:problem:payload-too-large" | "urn:todo-contract:problem:unsupported-media-type" | "urn:todo-contract:problem:unprocessable" | "urn:todo-contract:problem:idempotency-key-reused" | "urn:todo-contract:problem:failed-dependency" | "urn:todo-contract:problem:rate-limited" | "urn:todo-contract:problem:internal" | "urn:todo-contract:problem:not-implemented" | "urn:todo-contract:problem:service-unavailable";
+            type: "urn:todo-contract:problem:validation-failed" | "urn:todo-contract:problem:invalid-cursor" | "urn:todo-contract:problem:unauthorized" | "urn:todo-contract:problem:forbidden" | "urn:todo-contract:problem:not-found" | "urn:todo-contract:problem:method-not-allowed" | "urn:todo-contract:problem:conflict" | "urn:todo-contract:problem:idempotency-in-progress" | "urn:todo-contract:problem:sync-token-expired" | "urn:todo-contract:problem:events-gone" | "urn:todo-contract:problem:precondition-failed" | "urn:todo-contract:problem:payload-too-large" | "urn:todo-contract:problem:unsupported-media-type" | "urn:todo-contract:problem:unprocessable" | "urn:todo-contract:problem:idempotency-key-reused" | "urn:todo-contract:problem:failed-dependency" | "urn:todo-contract:problem:rate-limited" | "urn:todo-contract:problem:internal" | "urn:todo-contract:problem:not-implemented" | "urn:todo-contract:problem:service-unavailable";
             /** @description A short summary of the kind of problem. */
             title: string;
             /** @description The HTTP status code. */
@@ -1378,6 +1424,35 @@ export interface components {
                  *         {
                  *           "parameter": "since",
                  *           "detail": "has expired"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description `Last-Event-ID` names an event older than the events kept (`SYNC_RETENTION_DAYS`):
+         *     what came after it may no longer all be known (`events-gone`). Sync, then open a
+         *     stream without `Last-Event-ID`.
+         */
+        EventsGone: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "urn:todo-contract:problem:events-gone",
+                 *       "title": "Events gone",
+                 *       "status": 410,
+                 *       "detail": "Events after this id are no longer kept; sync, then stream without Last-Event-ID.",
+                 *       "instance": "/api/me/events",
+                 *       "errors": [
+                 *         {
+                 *           "header": "Last-Event-ID",
+                 *           "detail": "is older than the events kept"
                  *         }
                  *       ]
                  *     }
@@ -2345,6 +2420,54 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             410: components["responses"]["SyncTokenExpired"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    streamEvents: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The id of the last event received; an empty value counts as absent. */
+                "Last-Event-ID"?: string;
+            };
+            path: {
+                /**
+                 * @description The caller's own user id (the token's `sub`), or the literal `me`.
+                 * @example me
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event stream; it stays open until the client or the service ends it. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    /** @description `no-cache`: every byte is live. */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example retry: 3000
+                     *
+                     *     id: 00000000000000000042
+                     *     event: task.completed
+                     *     data: {"id":"00000000000000000042","type":"task.completed","occurred_at":"2026-01-11T08:15:42.120Z","data":{"id":"6f1c1f5e-8d5b-4a57-9a3e-2d9c6f7b8a10","user_id":"auth0|5f8d0e1c2b3a","title":"File the tax return","description":null,"completed":true,"completed_at":"2026-01-11T08:15:42.120Z","priority":"high","due_at":null,"category_id":null,"tags":[],"created_at":"2026-01-10T09:30:00.000Z","updated_at":"2026-01-11T08:15:42.120Z","version":2,"deleted_at":null}}
+                     *
+                     *     : keep-alive
+                     */
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            410: components["responses"]["EventsGone"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

@@ -23,6 +23,7 @@ export const operationIndex = {
   updateCategory: {"method":"PATCH","path":"/api/{user_id}/categories/{category_id}","authenticated":true,"handled":true,"queryDefaults":{}},
   runBatch: {"method":"POST","path":"/api/{user_id}/batch","authenticated":true,"handled":true,"queryDefaults":{}},
   syncChanges: {"method":"GET","path":"/api/{user_id}/sync","authenticated":true,"handled":true,"queryDefaults":{"limit":500}},
+  streamEvents: {"method":"GET","path":"/api/{user_id}/events","authenticated":true,"handled":true,"queryDefaults":{}},
   getHealth: {"method":"GET","path":"/health","authenticated":false,"handled":true,"queryDefaults":{}},
   getReadiness: {"method":"GET","path":"/ready","authenticated":false,"handled":true,"queryDefaults":{}},
   getContractJson: {"method":"GET","path":"/openapi.json","authenticated":false,"handled":false,"queryDefaults":{}},

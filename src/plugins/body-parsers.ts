@@ -20,7 +20,7 @@ export const JSON_MEDIA_TYPES = ['application/json', 'application/merge-patch+js
  * each gets a parser that refuses it, with the same 415 Fastify gives a type it has no
  * parser for (problems.ts, FST_ERR_CTP_INVALID_MEDIA_TYPE): nothing changes for clients.
  */
-export const RESPONSE_ONLY_MEDIA_TYPES = ['application/problem+json']
+export const RESPONSE_ONLY_MEDIA_TYPES = ['application/problem+json', 'text/event-stream']
 
 const bodyParsers: FastifyPluginAsync = async (app) => {
   const parseJson = app.getDefaultJsonParser('error', 'error')

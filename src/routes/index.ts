@@ -1,6 +1,7 @@
 /** Every handler, keyed by operationId. The type demands one for each operation of the contract. */
 import { batchHandlers } from './batch.js'
 import { categoryHandlers } from './categories.js'
+import { eventHandlers } from './events.js'
 import { healthHandlers } from './health.js'
 import { syncHandlers } from './sync.js'
 import { taskHandlers } from './tasks.js'
@@ -13,6 +14,7 @@ export const handlers: Handlers = {
   ...taskHandlers,
   ...trashHandlers,
   ...syncHandlers,
+  ...eventHandlers,
   ...categoryHandlers,
   ...batchHandlers,
   ...healthHandlers
