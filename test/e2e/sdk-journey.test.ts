@@ -6,7 +6,7 @@
  */
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
-import { createTodoClient, etagOf, runBatch, SyncError, syncAll, type Task } from 'todo-contract/client'
+import { createTodoClient, etagOf, runBatch, StreamError, streamEvents, SyncError, syncAll, type Task, type TodoEvent } from 'todo-contract/client'
 import { sharedUrl } from '../helpers/database.js'
 import { startServer } from '../helpers/server.js'
 import { newUserId, TEST_SECRET, tokenFor } from '../helpers/tokens.js'
@@ -112,6 +112,22 @@ t.test('a user journey through the SDK', async (t) => {
   t.same((await syncAll(api, since.nextToken)).tasks, [], 'nothing twice')
   const forged = await syncAll(api, 'forged').catch((error: unknown) => error)
   t.ok(forged instanceof SyncError && forged.status === 400 && forged.problem?.type === 'urn:todo-contract:problem:invalid-cursor', 'a bad token is a SyncError with its problem')
+
+  // Live events through the SDK: fetch streaming, the token in the header.
+  const options = { baseUrl: server.baseUrl, token: () => tokenFor(userId) }
+  const stop = new AbortController()
+  const received: TodoEvent[] = []
+  const listening = (async () => { for await (const event of streamEvents(options, { signal: stop.signal })) received.push(event) })()
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  const live = await api.POST('/api/{user_id}/tasks', { params: { path: me }, body: { title: 'Seen live' } })
+  const until = Date.now() + 5_000
+  while (received.length === 0 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20))
+  stop.abort()
+  await listening
+  t.match(received[0], { type: 'task.created', data: { id: live.data!.id, title: 'Seen live' } }, 'streamEvents yields the event')
+  const resumed = streamEvents(options, { lastEventId: '9'.repeat(20) })
+  const unopened = await resumed.next().catch((error: unknown) => error)
+  t.ok(unopened instanceof StreamError && unopened.status === 400, 'a stream that cannot open is a StreamError')
 
   // An offline queue, sent as one atomic batch with ids chosen on the client, retried safely.
   const errands = randomUUID()

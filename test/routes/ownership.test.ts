@@ -72,7 +72,7 @@ t.test('every /api operation', async (t) => {
   t.test('covers every operation under /api', async (t) => {
     t.same(protectedOperations.map((o) => o.operationId).sort(), [
       'clearCompletedTasks', 'createCategory', 'createTask', 'deleteCategory', 'deleteTask', 'getCategory', 'getCurrentUser', 'getTask',
-      'listCategories', 'listTasks', 'listTrash', 'purgeTask', 'replaceTask', 'restoreTask', 'runBatch', 'syncChanges', 'toggleTaskCompletion', 'updateCategory', 'updateTask'
+      'listCategories', 'listTasks', 'listTrash', 'purgeTask', 'replaceTask', 'restoreTask', 'runBatch', 'streamEvents', 'syncChanges', 'toggleTaskCompletion', 'updateCategory', 'updateTask'
     ])
   })
 
