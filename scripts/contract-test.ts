@@ -53,6 +53,27 @@ async function check (label: string, method: string, path: string, expected: num
   return result
 }
 
+/** The event stream opens: 200, text/event-stream, `retry:` first; then the connection is dropped. */
+async function checkStream (): Promise<void> {
+  const abort = new AbortController()
+  const timer = setTimeout(() => { abort.abort() }, 10_000)
+  let problem: string | undefined
+  try {
+    const response = await fetch(`${base}/api/me/events`, { headers: { ...auth, accept: 'text/event-stream' }, signal: abort.signal })
+    const reader = response.body?.getReader()
+    const first = reader === undefined ? undefined : new TextDecoder().decode((await reader.read()).value)
+    if (response.status !== 200) problem = `expected 200, got ${response.status}`
+    else if (response.headers.get('content-type')?.startsWith('text/event-stream') !== true) problem = `content-type ${String(response.headers.get('content-type'))}`
+    else if (first?.startsWith('retry:') !== true) problem = `the stream does not start with retry: (${JSON.stringify(first)})`
+  } catch (error) {
+    problem = error instanceof Error ? error.message : String(error)
+  } finally {
+    clearTimeout(timer)
+    abort.abort()
+  }
+  if (problem === undefined) { passed++; process.stdout.write('PASS streamEvents opens (200)\n') } else { failed++; process.stdout.write(`FAIL streamEvents opens: ${problem}\n`) }
+}
+
 async function journey (): Promise<void> {
   await check('liveness', 'GET', '/health', 200)
   await check('readiness', 'GET', '/ready', 200)
@@ -63,6 +84,8 @@ async function journey (): Promise<void> {
   const synced = await check('sync, first page', 'GET', '/api/me/sync?limit=1', 200, { headers: auth })
   await check('sync, continued', 'GET', `/api/me/sync?limit=1&since=${encodeURIComponent(String(synced.json?.next_token))}`, 200, { headers: auth })
   await check('forged sync token', 'GET', '/api/me/sync?since=forged', 400, { headers: auth })
+  await checkStream()
+  await check('malformed Last-Event-ID', 'GET', '/api/me/events', 400, { headers: { ...auth, 'last-event-id': 'not-an-id' } })
 
   const category = await check('create', 'POST', '/api/me/categories', 201, { headers: auth, body: { name: `contract-test ${randomUUID().slice(0, 8)}`, color: '#123456' } })
   const categoryPath = `/api/me/categories/${String(category.json?.id)}`

@@ -1,6 +1,7 @@
 /**
  * SIGKILL in the middle of a burst of writes: after a restart every write that was
- * acknowledged (2xx) is there, as acknowledged or newer, and nothing is half-written.
+ * acknowledged (2xx) is there, as acknowledged or newer, nothing is half-written, and the
+ * event log holds exactly one event for each committed change and none for any other.
  */
 import { sql } from 'kysely'
 import t from 'tap'
@@ -72,5 +73,28 @@ t.test('a crash during a burst of writes', async (t) => {
       AND NOT EXISTS (SELECT 1 FROM idempotency_keys k WHERE k.user_id = t.user_id AND k.key = t.title)
   `.execute(db)
   t.equal(Number(keyless.rows[0]?.n), 0, 'no task created under a key without its record')
+  // The event log agrees with the data exactly: every committed change has its one event
+  // (a task at version v has v events, the latest numbered as the task), no event exists for
+  // a change that did not commit, and the numbers run without a gap up to the counter.
+  const disagreements = await sql<{ id: string, version: number, events: string, latest: string | null, change_seq: string }>`
+    SELECT t.id, t.version, t.change_seq, count(e.seq) AS events, max(e.seq) AS latest
+    FROM tasks t LEFT JOIN events e ON e.user_id = t.user_id AND e.entity_id = t.id
+    WHERE t.user_id = ${userId}
+    GROUP BY t.id, t.version, t.change_seq
+    HAVING count(e.seq) <> t.version OR max(e.seq) IS DISTINCT FROM t.change_seq
+  `.execute(db)
+  t.same(disagreements.rows, [], 'each task has exactly one event per committed change')
+  const numbering = await sql<{ events: string, lowest: string, highest: string, counter: string }>`
+    SELECT count(*) AS events, min(seq) AS lowest, max(seq) AS highest,
+           (SELECT seq FROM change_counters WHERE user_id = ${userId}) AS counter
+    FROM events WHERE user_id = ${userId}
+  `.execute(db)
+  const { events, lowest, highest, counter } = numbering.rows[0]!
+  t.same({ events, lowest, highest }, { events: counter, lowest: '1', highest: counter }, 'events numbered 1..counter without a gap')
+  const orphanEvents = await sql<{ n: string }>`
+    SELECT count(*) AS n FROM events e
+    WHERE e.user_id = ${userId} AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.user_id = e.user_id AND t.id = e.entity_id)
+  `.execute(db)
+  t.equal(Number(orphanEvents.rows[0]?.n), 0, 'no event of a change that did not commit')
   await restarted.stop()
 })

@@ -78,7 +78,9 @@ t.test('hostile input never breaks the service', async (t) => {
   const before = await snapshot()
   t.equal(before.tasks?.length, 1, 'the snapshot sees the victim\'s task (it would compare nothing otherwise)')
 
-  for (const { operationId, method, path, operation } of listOperations().filter((o) => o.path.startsWith('/api/'))) {
+  // streamEvents is left out: a stream that opens never ends, so it cannot be one of these
+  // requests; its one input, Last-Event-ID, is tried in event-stream.test.ts.
+  for (const { operationId, method, path, operation } of listOperations().filter((o) => o.path.startsWith('/api/') && o.operationId !== 'streamEvents')) {
     const content = operation.requestBody?.content ?? {}
     const mediaTypes = Object.keys(content)
     const example = ((): Record<string, unknown> => {
