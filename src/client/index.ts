@@ -207,3 +207,46 @@ export async function * streamEvents (options: TodoClientOptions, { lastEventId,
     reader.releaseLock()
   }
 }
+
+export interface SubscribeOptions {
+  /** Resume after this event (the id of the last one the client has). */
+  lastEventId?: string
+  /** Called for each event, in order; a promise it returns is awaited before the next. */
+  onEvent: (event: TodoEvent) => void | Promise<void>
+  /** Stops the subscription. */
+  signal?: AbortSignal
+  /** Wait before reconnecting (default 3000 ms, as the stream's `retry:` says), doubled up to 30 s while it keeps failing. */
+  retryMs?: number
+}
+
+/**
+ * Keeps a live subscription: `streamEvents`, reconnected with `Last-Event-ID` whenever the
+ * stream ends or the connection fails, so no event is missed or seen twice. Resolves when
+ * `signal` aborts; rejects with a StreamError the stream answers with a client error (410
+ * `events-gone`: sync, then subscribe without `lastEventId`; 401: a new token is needed).
+ */
+/** Read through a function: TypeScript would otherwise keep the narrowing from the loop's test. */
+const isAborted = (signal: AbortSignal | undefined): boolean => signal?.aborted === true
+
+export async function subscribe (options: TodoClientOptions, { lastEventId, onEvent, signal, retryMs = 3_000 }: SubscribeOptions): Promise<void> {
+  let last = lastEventId
+  let delay = retryMs
+  while (!isAborted(signal)) {
+    try {
+      for await (const event of streamEvents(options, { ...(last === undefined ? {} : { lastEventId: last }), ...(signal === undefined ? {} : { signal }) })) {
+        await onEvent(event)
+        last = event.id
+        delay = retryMs
+      }
+    } catch (error) {
+      // 4xx other than 429 will not get better by retrying; 429, 5xx and network errors may.
+      if (error instanceof StreamError && error.status < 500 && error.status !== 429) throw error
+    }
+    if (isAborted(signal)) return
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, delay)
+      signal?.addEventListener('abort', () => { clearTimeout(timer); resolve() }, { once: true })
+    })
+    delay = Math.min(delay * 2, 30_000)
+  }
+}

@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
+import { subscribe } from 'todo-contract/client'
 import { buildTestApp } from '../helpers/build-app.js'
 import { sharedDb, sharedUrl } from '../helpers/database.js'
 import { openStream } from '../helpers/event-stream.js'
@@ -127,6 +128,31 @@ t.test('streamEvents', async (t) => {
     const other = await openStream(baseUrl, newUser().headers)
     t.equal(other.status, 200, 'another user is not limited by it')
     other.close()
+  })
+
+  t.test('the SDK\'s subscribe reconnects with Last-Event-ID when the stream ends: nothing missed, nothing twice', async (t) => {
+    const user = newUser()
+    const stop = new AbortController()
+    const seen: string[] = []
+    const subscription = subscribe({ baseUrl, token: tokenFor(user.id) }, { onEvent: (event) => { seen.push((event.data as { title: string }).title) }, signal: stop.signal, retryMs: 100 })
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    await createTask(t, app, user, { title: 'one' })
+    const until = async (n: number): Promise<void> => {
+      const deadline = Date.now() + 5_000
+      while (seen.length < n && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    await until(1)
+    // The service ends every stream (as a restart would); two changes land before the reconnection.
+    const ended = app.eventHub.closeAll(1_000)
+    await createTask(t, app, user, { title: 'two' })
+    await createTask(t, app, user, { title: 'three' })
+    await ended
+    await until(3)
+    await createTask(t, app, user, { title: 'four' })
+    await until(4)
+    stop.abort()
+    await subscription
+    t.same(seen, ['one', 'two', 'three', 'four'])
   })
 
   t.test('only the Authorization header authenticates', async (t) => {
