@@ -198,6 +198,76 @@ function scenarios (f: Fixture): Record<string, () => Request> {
   return s
 }
 
+/** The value below which `share` of the sorted figures lie. */
+const percentile = (sorted: number[], share: number): number => sorted[Math.min(sorted.length - 1, Math.floor(share * sorted.length))] ?? 0
+
+/**
+ * events: 1,000 open streams (10 for each of the 100 users) while the mixed workload runs. A
+ * probe changes a task of the first user every 200 ms and times, from its response (the
+ * commit) to each of that user's 10 streams receiving the event, the delivery latency.
+ * The streams are read in this process, which shares the machine's cores with the service.
+ */
+async function eventsScenario (base: string, f: Fixture, mixed: () => Request, pid: number | undefined): Promise<{ load: Figures, latency: Figures }> {
+  const users = [...f.tokens.keys()]
+  const probeUser = users[0] as string
+  const stop = new AbortController()
+  const arrivals = new Map<string, number[]>()
+  const readers: Array<Promise<void>> = []
+  for (const user of users) {
+    for (let i = 0; i < 10; i++) {
+      let response = await fetch(`${base}/api/me/events`, { headers: { authorization: `Bearer ${f.tokens.get(user) as string}` }, signal: stop.signal })
+      // The batch scenario before this one may still hold the service's connections for a few seconds.
+      for (let retry = 0; response.status === 503 && retry < 20; retry++) {
+        await new Promise((resolve) => setTimeout(resolve, 500))
+        response = await fetch(`${base}/api/me/events`, { headers: { authorization: `Bearer ${f.tokens.get(user) as string}` }, signal: stop.signal })
+      }
+      if (response.status !== 200 || response.body === null) throw new Error(`stream ${readers.length + 1} did not open: ${response.status} ${await response.text()}`)
+      const reader = response.body.getReader()
+      const decoder = new TextDecoder()
+      readers.push((async () => {
+        try {
+          for (;;) {
+            const { value, done } = await reader.read()
+            if (done) return
+            if (user !== probeUser) continue
+            const now = Date.now()
+            for (const match of decoder.decode(value, { stream: true }).matchAll(/"title":"(probe [^"]+)"/g)) {
+              const title = match[1] as string
+              if (!arrivals.has(title)) arrivals.set(title, [])
+              arrivals.get(title)?.push(now)
+            }
+          }
+        } catch {}
+      })())
+    }
+  }
+  const sent = new Map<string, number>()
+  const probing = { on: true }
+  const probe = (async () => {
+    for (let i = 0; probing.on; i++) {
+      const title = `probe ${i}`
+      const response = await fetch(`${base}/api/me/tasks/${f.taskIds.get(probeUser)?.[0] as string}`, { method: 'PATCH', headers: { authorization: `Bearer ${f.tokens.get(probeUser) as string}`, 'content-type': 'application/json' }, body: JSON.stringify({ title }) })
+      if (response.ok) sent.set(title, Date.now())
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+  })()
+  const figures = await load(base, mixed, DURATION, pid)
+  probing.on = false
+  await probe
+  await new Promise((resolve) => setTimeout(resolve, 1_000))
+  stop.abort()
+  await Promise.all(readers)
+  const latencies: number[] = []
+  let missing = 0
+  for (const [title, at] of sent) {
+    const received = arrivals.get(title) ?? []
+    missing += 10 - Math.min(10, received.length)
+    for (const when of received) latencies.push(Math.max(0, when - at))
+  }
+  latencies.sort((a, b) => a - b)
+  return { load: figures, latency: { rps: latencies.length, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), non2xx: missing } }
+}
+
 /** The service's start command (package.json "start"), so the bench runs it with the same node flags. */
 function serviceCommand (): string[] {
   const start = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
@@ -245,6 +315,11 @@ async function runSize (adminUrl: string, size: BenchSize): Promise<Results> {
       }
       process.stdout.write(`# ${size} ${name}: ${results[name]?.rps ?? 0} req/s\n`)
     }
+    const events = await eventsScenario(service.base, f, s.mixed as () => Request, service.child.pid)
+    results['mixed-1000-streams'] = events.load
+    // rps: deliveries timed; p50/p99: ms from commit to receipt; non-2xx: deliveries missing.
+    results['event-delivery'] = events.latency
+    process.stdout.write(`# ${size} events: mixed ${events.load.rps} req/s with 1,000 streams, delivery p99 ${events.latency.p99} ms\n`)
   } finally {
     await floor.stop()
     await service.stop()
@@ -291,8 +366,16 @@ async function main (): Promise<number> {
     const floorList = ratio('list', 'floor-list')
     const floorGet = ratio('get', 'floor-get')
     checks.push([`list / floor = ${floorList} (target ≥ 0.75)`, floorList >= 0.75], [`get / floor = ${floorGet} (target ≥ 0.75)`, floorGet >= 0.75])
-    const peak = Math.max(...Object.values(small).map((r) => r.rssMb ?? 0))
+    const peak = Math.max(...Object.entries(small).filter(([name]) => name !== 'mixed-1000-streams').map(([, r]) => r.rssMb ?? 0))
     checks.push([`peak RSS ${peak} MB (target < 200)`, peak < 200])
+    const streamsRss = small['mixed-1000-streams']?.rssMb ?? 0
+    const withStreams = ratio('mixed-1000-streams', 'mixed')
+    const delivery = small['event-delivery']
+    checks.push(
+      [`event delivery p99 ${delivery?.p99 ?? 0} ms over ${delivery?.rps ?? 0} deliveries, ${delivery?.non2xx ?? 0} missing (target < 250, none missing)`, (delivery?.p99 ?? Infinity) < 250 && delivery?.non2xx === 0],
+      [`RSS with 1,000 streams open ${streamsRss} MB (target < 250)`, streamsRss < 250],
+      [`mixed with 1,000 streams / without = ${withStreams} (target ≥ 0.85)`, withStreams >= 0.85]
+    )
     const summary: Record<string, unknown> = { node: process.versions.node, duration: DURATION, connections: CONNECTIONS, rls: values.rls, floorRatio: { list: floorList, get: floorGet }, peakRssMb: peak, runs }
     if (runs.large !== undefined) {
       const large = runs.large
