@@ -7,6 +7,7 @@ import { taskHandlers } from './tasks.js'
 import { trashHandlers } from './trash.js'
 import type { Handlers } from './types.js'
 import { userHandlers } from './users.js'
+import { webhookHandlers } from './webhooks.js'
 
 export const handlers: Handlers = {
   ...userHandlers,
@@ -15,5 +16,6 @@ export const handlers: Handlers = {
   ...syncHandlers,
   ...categoryHandlers,
   ...batchHandlers,
+  ...webhookHandlers,
   ...healthHandlers
 }
