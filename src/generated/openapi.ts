@@ -1475,7 +1475,35 @@ export interface components {
             description?: components["schemas"]["WebhookDescription"];
             enabled?: boolean;
         };
-        /** @description The caller's webhooks, oldest first. */
+        /**
+         * @description The caller's webhooks, oldest first.
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "3d5f7a9b-1c2e-4f60-8a7b-9c0d1e2f3a4b",
+         *           "url": "https://hooks.example.com/todo",
+         *           "events": [
+         *             "*"
+         *           ],
+         *           "description": "Calendar sync",
+         *           "enabled": true,
+         *           "disabled_reason": null,
+         *           "created_at": "2026-01-10T09:30:00.000Z"
+         *         },
+         *         {
+         *           "id": "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b",
+         *           "url": "https://chat.example.org/hooks/todo",
+         *           "events": [
+         *             "task.completed"
+         *           ],
+         *           "description": null,
+         *           "enabled": false,
+         *           "disabled_reason": "8 attempts to deliver event 00000000000000000042 failed (the last: HTTP 500)",
+         *           "created_at": "2026-01-11T08:00:00.000Z"
+         *         }
+         *       ]
+         *     }
+         */
         WebhookList: {
             items: components["schemas"]["Webhook"][];
         };
@@ -1507,7 +1535,29 @@ export interface components {
             /** @description When the next attempt is due; null after a 2xx, after the last attempt, or once cancelled. */
             next_attempt_at: components["schemas"]["NullableTimestamp"];
         };
-        /** @description The last 100 attempts, newest (by start) first. */
+        /**
+         * @description The last 100 attempts, newest (by start) first.
+         * @example {
+         *       "items": [
+         *         {
+         *           "event_id": "00000000000000000042",
+         *           "attempt": 2,
+         *           "status_code": 200,
+         *           "error": null,
+         *           "duration_ms": 45,
+         *           "next_attempt_at": null
+         *         },
+         *         {
+         *           "event_id": "00000000000000000042",
+         *           "attempt": 1,
+         *           "status_code": null,
+         *           "error": "timeout",
+         *           "duration_ms": 10003,
+         *           "next_attempt_at": "2026-01-10T09:30:15.003Z"
+         *         }
+         *       ]
+         *     }
+         */
         WebhookDeliveryList: {
             items: components["schemas"]["WebhookDelivery"][];
         };

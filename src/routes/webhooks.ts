@@ -44,8 +44,14 @@ export const webhookHandlers: Handlers<'listWebhooks' | 'createWebhook' | 'getWe
 
   async updateWebhook (request) {
     const { url, events, description, enabled } = request.body
-    if (url !== undefined) await checkUrl(request.server.checkWebhookTarget, url)
-    const row = await webhooks.update(request.db, request.user.id, request.params.webhook_id, {
+    const userId = request.user.id
+    const webhookId = request.params.webhook_id
+    if (url !== undefined) {
+      // Another user's id is 404 whatever the body says; only then is the URL resolved.
+      if (await webhooks.findById(request.db, userId, webhookId) === undefined) throw notFound()
+      await checkUrl(request.server.checkWebhookTarget, url)
+    }
+    const row = await webhooks.update(request.db, userId, webhookId, {
       ...(url === undefined ? {} : { url }),
       ...(events === undefined ? {} : { events: normalizeEventTypes(events) }),
       ...(description === undefined ? {} : { description }),
