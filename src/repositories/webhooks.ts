@@ -80,8 +80,11 @@ export async function update (db: Kysely<Database>, userId: string, webhookId: s
       DELETE FROM webhook_deliveries d USING changed w
       WHERE NOT w.enabled AND d.user_id = w.user_id AND d.webhook_id = w.id
     ), unscheduled AS (
-      UPDATE webhook_attempts a SET next_attempt_at = NULL FROM changed w
-      WHERE NOT w.enabled AND a.user_id = w.user_id AND a.webhook_id = w.id AND a.next_attempt_at IS NOT NULL
+      -- The attempts whose retry is still queued (the latest of each queued event): earlier
+      -- attempts keep the time their retry was made at.
+      UPDATE webhook_attempts a SET next_attempt_at = NULL FROM changed w, webhook_deliveries d
+      WHERE NOT w.enabled AND d.user_id = w.user_id AND d.webhook_id = w.id
+        AND a.user_id = d.user_id AND a.webhook_id = d.webhook_id AND a.event_seq = d.event_seq AND a.attempt = d.attempts
     )
     SELECT * FROM changed
   `.execute(db)
@@ -207,6 +210,7 @@ export async function recordAttempt (db: Kysely<Database>, userId: string, webho
         ? `${record.attempt} attempts to deliver event ${record.eventSeq.padStart(20, '0')} failed (the last: ${describe(record)})`
         : `deliveries failed for ${Math.round(policy.failureWindowS / 3600)} hours (the last: ${describe(record)})`
       await log(null)
+      // Other events' retries still queued are cancelled too (their latest attempt says so).
       await sql`
         WITH disabled AS (
           UPDATE webhooks SET enabled = false, disabled_reason = ${reason}, failing_since = NULL, updated_at = now()
@@ -214,8 +218,9 @@ export async function recordAttempt (db: Kysely<Database>, userId: string, webho
         ), dequeued AS (
           DELETE FROM webhook_deliveries WHERE user_id = ${userId} AND webhook_id = ${webhookId}
         )
-        UPDATE webhook_attempts SET next_attempt_at = NULL
-        WHERE user_id = ${userId} AND webhook_id = ${webhookId} AND next_attempt_at IS NOT NULL
+        UPDATE webhook_attempts a SET next_attempt_at = NULL FROM webhook_deliveries d
+        WHERE d.user_id = ${userId} AND d.webhook_id = ${webhookId} AND d.event_seq <> ${record.eventSeq}::bigint
+          AND a.user_id = d.user_id AND a.webhook_id = d.webhook_id AND a.event_seq = d.event_seq AND a.attempt = d.attempts
       `.execute(trx)
       return 'disabled'
     }
