@@ -211,3 +211,22 @@ t.test('a change that rolls back queues no delivery; one that commits does', asy
   const [delivery] = await receiver.waitFor(1, 5_000)
   t.match(JSON.parse(delivery?.body ?? '{}'), { type: 'task.created', data: { title: 'kept' } })
 })
+
+t.test('two processes share the queue: each event is delivered once', async (t) => {
+  const s = await setup(t)
+  // A second app with its own delivery loop on the same database (one pool: the claims are
+  // what is shared between processes, and they go through the database alone).
+  const second = await buildTestApp(t, {
+    database: s.app.database,
+    env: { WEBHOOK_DELIVERY_CONCURRENCY: '5', WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' },
+    webhookResolve: resolveTo('127.0.0.1')
+  })
+  const receiver = await startReceiver(t, (_request, response) => { setTimeout(() => response.writeHead(200).end(), 50) })
+  await createWebhook(t, s, receiver.url())
+  for (let i = 0; i < 20; i++) await createTask(t, i % 2 === 0 ? s.app : second, s.user, { title: `task ${i}` })
+  await receiver.waitFor(20, 15_000)
+  await sleep(2_000)
+  const ids = receiver.received.map((r) => r.headers['webhook-id'])
+  t.equal(ids.length, 20, 'twenty deliveries, no more')
+  t.equal(new Set(ids).size, 20, 'each event once')
+})
