@@ -86,6 +86,11 @@ async function journey (): Promise<void> {
   await check('forged sync token', 'GET', '/api/me/sync?since=forged', 400, { headers: auth })
   await checkStream()
   await check('malformed Last-Event-ID', 'GET', '/api/me/events', 400, { headers: { ...auth, 'last-event-id': 'not-an-id' } })
+  // Webhooks, read-only and refusals: a journey cannot count on a public receiver.
+  await check('webhooks', 'GET', '/api/me/webhooks', 200, { headers: auth })
+  await check('a loopback target', 'POST', '/api/me/webhooks', 400, { headers: auth, body: { url: 'https://127.0.0.1/hook', events: ['*'] } })
+  await check('missing', 'GET', `/api/me/webhooks/${randomUUID()}`, 404, { headers: auth })
+  await check('deliveries of a missing webhook', 'GET', `/api/me/webhooks/${randomUUID()}/deliveries`, 404, { headers: auth })
 
   const category = await check('create', 'POST', '/api/me/categories', 201, { headers: auth, body: { name: `contract-test ${randomUUID().slice(0, 8)}`, color: '#123456' } })
   const categoryPath = `/api/me/categories/${String(category.json?.id)}`

@@ -25,6 +25,8 @@ import requestId, { genRequestId } from './plugins/request-id.js'
 import { handlers } from './routes/index.js'
 import retention from './jobs/retention.js'
 import eventHub from './events/hub.js'
+import webhookJobs from './jobs/webhooks.js'
+import type { ResolveHost } from './jobs/webhook-targets.js'
 
 /** API.md: bodies over 1 MiB are 413. */
 export const BODY_LIMIT_BYTES = 1024 * 1024
@@ -36,6 +38,8 @@ export interface AppDependencies {
   verifyToken?: TokenVerifier
   /** false, or pino options merged over the defaults (JSON logs at config.log.level, credentials redacted). */
   logger?: boolean | object
+  /** Host name resolution for webhook targets (tests); otherwise the system's (dns.lookup). */
+  webhookResolve?: ResolveHost
 }
 
 export async function buildApp (config: Readonly<ResolvedConfig>, deps: AppDependencies = {}): Promise<FastifyInstance> {
@@ -87,5 +91,11 @@ export async function buildApp (config: Readonly<ResolvedConfig>, deps: AppDepen
   await app.register(contractRoutes, { handlers, infrastructurePrefixes: DOCS_ROUTES })
   await app.register(docs)
   await app.register(retention, { retentionDays: config.trash.retentionDays, syncRetentionDays: config.sync.retentionDays, intervalMs: config.trash.purgeIntervalMs })
+  await app.register(webhookJobs, {
+    retryDelaysS: config.webhooks.retryDelaysS,
+    allowPrivateTargets: config.webhooks.allowPrivateTargets,
+    concurrency: config.webhooks.deliveryConcurrency,
+    ...(deps.webhookResolve === undefined ? {} : { resolve: deps.webhookResolve })
+  })
   return app
 }

@@ -41,7 +41,10 @@ const schema = {
     EVENTS_HEARTBEAT_MS: { type: 'integer', minimum: 100, maximum: 15000, default: 15000, description: 'Longest silence on an event stream before a comment line keeps it open (at most 15 s).' },
     SYNC_RETENTION_DAYS: { type: 'number', exclusiveMinimum: 0, maximum: 36500, default: 30, description: 'Days a sync token stays valid (older: 410 sync-token-expired) and the change record keeps deletions and events (a day longer).' },
     TRASH_PURGE_INTERVAL_MS: { type: 'integer', minimum: 0, maximum: 86400000, default: 3600000, description: 'How often each process purges expired trash, then expired events (0: never; one trash purge runs at a time across processes).' },
-    RATE_LIMIT_PER_MINUTE: { type: 'integer', minimum: 0, default: 1200, description: 'Requests per user per minute; `0` turns rate limiting off.' }
+    RATE_LIMIT_PER_MINUTE: { type: 'integer', minimum: 0, default: 1200, description: 'Requests per user per minute; `0` turns rate limiting off.' },
+    WEBHOOK_RETRY_DELAYS_S: { type: 'string', pattern: '^ *[0-9]{1,7} *(, *[0-9]{1,7} *){0,19}$', default: '5,30,120,600,3600,21600,86400', description: 'Seconds before each retry of a failed webhook delivery, counted from the end of the failed attempt (comma list); after the last one fails the webhook is disabled.' },
+    WEBHOOK_ALLOW_PRIVATE_TARGETS: { type: 'boolean', default: false, description: 'Let webhooks target private, loopback and link-local addresses and `http` URLs (local development and tests only).' },
+    WEBHOOK_DELIVERY_CONCURRENCY: { type: 'integer', minimum: 0, maximum: 1000, default: 10, description: 'Webhook deliveries each process makes at once from the queue in PostgreSQL (0: this process delivers none).' }
   }
 } as const
 
@@ -83,6 +86,7 @@ export interface Config {
   trash: { retentionDays: number, purgeIntervalMs: number }
   sync: { retentionDays: number }
   events: { maxStreamsPerUser: number, heartbeatMs: number }
+  webhooks: { retryDelaysS: number[], allowPrivateTargets: boolean, deliveryConcurrency: number }
 }
 
 /**
@@ -156,6 +160,9 @@ interface RawEnv {
   SYNC_RETENTION_DAYS: number
   EVENTS_MAX_STREAMS_PER_USER: number
   EVENTS_HEARTBEAT_MS: number
+  WEBHOOK_RETRY_DELAYS_S: string
+  WEBHOOK_ALLOW_PRIVATE_TARGETS: boolean
+  WEBHOOK_DELIVERY_CONCURRENCY: number
 }
 
 function validateEnv (env: Record<string, string | undefined>): RawEnv {
@@ -241,7 +248,12 @@ export function loadConfig (env: Record<string, string | undefined>): Readonly<C
     rateLimit: { perMinute: raw.RATE_LIMIT_PER_MINUTE, redisUrl: raw.RATE_LIMIT_REDIS_URL },
     trash: { retentionDays: raw.TRASH_RETENTION_DAYS, purgeIntervalMs: raw.TRASH_PURGE_INTERVAL_MS },
     sync: { retentionDays: raw.SYNC_RETENTION_DAYS },
-    events: { maxStreamsPerUser: raw.EVENTS_MAX_STREAMS_PER_USER, heartbeatMs: raw.EVENTS_HEARTBEAT_MS }
+    events: { maxStreamsPerUser: raw.EVENTS_MAX_STREAMS_PER_USER, heartbeatMs: raw.EVENTS_HEARTBEAT_MS },
+    webhooks: {
+      retryDelaysS: raw.WEBHOOK_RETRY_DELAYS_S.split(',').map((delay) => Number(delay.trim())),
+      allowPrivateTargets: raw.WEBHOOK_ALLOW_PRIVATE_TARGETS,
+      deliveryConcurrency: raw.WEBHOOK_DELIVERY_CONCURRENCY
+    }
   }
   return deepFreeze(config)
 }

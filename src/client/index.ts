@@ -149,15 +149,92 @@ export async function runBatch (client: TodoClient, body: BatchRequest, { userId
   })
 }
 
-/** An event of the stream and of webhooks: `{ id, type, occurred_at, data }`. */
-export interface TodoEvent {
-  /** 20-digit id; its byte order is the order of the changes. */
-  id: string
-  type: 'task.created' | 'task.updated' | 'task.completed' | 'task.reopened' | 'task.moved' | 'task.deleted' | 'task.restored' | 'task.purged' | 'category.created' | 'category.updated' | 'category.deleted' | 'reminder.fired'
-  occurred_at: string
-  /** The task or category after the change, or `{ id }` for task.purged and category.deleted. */
-  data: Task | Category | { id: string }
+/** What a webhook receives (openapi.yaml, top-level `webhooks`): one of three shapes, told apart by `type`. */
+export type TaskEvent = components['schemas']['TaskEvent']
+export type CategoryEvent = components['schemas']['CategoryEvent']
+export type DeletionEvent = components['schemas']['DeletionEvent']
+export type WebhookEvent = TaskEvent | CategoryEvent | DeletionEvent
+export type EventType = components['schemas']['EventType']
+export type Webhook = components['schemas']['Webhook']
+export type WebhookCreated = components['schemas']['WebhookCreated']
+export type WebhookDelivery = components['schemas']['WebhookDelivery']
+
+/** A delivery whose signature or timestamp does not check out: answer it with a 4xx, and do not act on it. */
+export class WebhookVerificationError extends Error {
+  constructor (message: string) {
+    super(message)
+    this.name = 'WebhookVerificationError'
+  }
 }
+
+export interface VerifyOptions {
+  /** Seconds a timestamp may be from now, either way (default 300, Standard Webhooks' 5 minutes). */
+  toleranceSeconds?: number
+  /** The current time (default Date.now()), for tests. */
+  now?: Date
+}
+
+const encoder = new TextEncoder()
+
+function fromBase64 (text: string): Uint8Array {
+  const binary = atob(text)
+  const bytes = new Uint8Array(binary.length)
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i)
+  return bytes
+}
+
+/**
+ * Checks a webhook delivery (Standard Webhooks) and returns its event: the `webhook-signature`
+ * must hold a `v1,` HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{rawBody}` keyed with the
+ * secret's decoded bytes (any one of several space-separated signatures may match), and
+ * `webhook-timestamp` must be within 5 minutes of now. Pass the body exactly as received
+ * (not re-serialized JSON). Throws WebhookVerificationError otherwise. Uses WebCrypto
+ * (Node.js, browsers, Deno, workers), whose HMAC verify compares in constant time.
+ */
+export async function verifyWebhook (
+  secret: string,
+  headers: Headers | Record<string, string | string[] | undefined>,
+  rawBody: string | Uint8Array,
+  { toleranceSeconds = 300, now = new Date() }: VerifyOptions = {}
+): Promise<WebhookEvent> {
+  const header = (name: string): string => {
+    const value = headers instanceof Headers ? headers.get(name) : (headers[name] ?? headers[name.toLowerCase()])
+    const text = Array.isArray(value) ? value.join(' ') : value
+    if (text === undefined || text === null || text === '') throw new WebhookVerificationError(`missing ${name} header`)
+    return text
+  }
+  const id = header('webhook-id')
+  const timestamp = header('webhook-timestamp')
+  const signatures = header('webhook-signature')
+  if (!/^[0-9]{1,15}$/.test(timestamp)) throw new WebhookVerificationError('webhook-timestamp is not a Unix time')
+  if (Math.abs(now.getTime() / 1000 - Number(timestamp)) > toleranceSeconds) throw new WebhookVerificationError('webhook-timestamp is too far from now')
+  const body = typeof rawBody === 'string' ? rawBody : new TextDecoder().decode(rawBody)
+  let keyBytes: Uint8Array
+  try {
+    keyBytes = fromBase64(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret)
+  } catch {
+    throw new WebhookVerificationError('the secret is not a whsec_ base64 secret')
+  }
+  const key = await globalThis.crypto.subtle.importKey('raw', keyBytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify'])
+  const signed = encoder.encode(`${id}.${timestamp}.${body}`)
+  for (const candidate of signatures.split(' ')) {
+    const [version, value] = candidate.split(',', 2)
+    if (version !== 'v1' || value === undefined) continue
+    let bytes: Uint8Array
+    try {
+      bytes = fromBase64(value)
+    } catch {
+      continue
+    }
+    if (await globalThis.crypto.subtle.verify('HMAC', key, bytes, signed)) {
+      return JSON.parse(body) as WebhookEvent
+    }
+  }
+  throw new WebhookVerificationError('no webhook-signature matches')
+}
+
+/** An event of the stream, the same value a webhook receives: `{ id, type, occurred_at, data }`. */
+export type TodoEvent = WebhookEvent
 
 /** A stream that could not open: `status` and the problem (410: sync, then stream without `lastEventId`). */
 export class StreamError extends Error {

@@ -9,7 +9,7 @@ import type { Database } from './types.js'
 
 export const SERVICE_ROLE = 'todo_app'
 
-const USER_TABLES = ['users', 'categories', 'tasks', 'idempotency_keys']
+const USER_TABLES = ['users', 'categories', 'tasks', 'idempotency_keys', 'webhooks', 'webhook_deliveries', 'webhook_attempts']
 
 /** What lets the current role get round the policies; empty when nothing does. */
 export async function serviceRoleLoopholes (db: Kysely<Database>): Promise<string[]> {

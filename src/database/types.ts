@@ -91,6 +91,9 @@ export interface Database {
   change_counters: ChangeCounterTable
   events: EventTable
   event_streams: EventStreamTable
+  webhooks: WebhookTable
+  webhook_deliveries: WebhookDeliveryTable
+  webhook_attempts: WebhookAttemptTable
 }
 
 /** An open event stream, alive until `expires_at` unless its process renews it. */
@@ -99,6 +102,48 @@ export interface EventStreamTable {
   id: string
   expires_at: Timestamp
 }
+
+/** A user's webhook (db/migrations/202611281300_webhooks.ts); `secret` signs its deliveries. */
+export interface WebhookTable {
+  user_id: string
+  id: Generated<string>
+  url: string
+  events: string[]
+  description: string | null
+  secret: string
+  enabled: Generated<boolean>
+  disabled_reason: string | null
+  /** When the current run of failed attempts began; null after a success. */
+  failing_since: NullableTimestamp
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+/** The delivery queue: one row per (webhook, event) still to deliver. */
+export interface WebhookDeliveryTable {
+  user_id: string
+  webhook_id: string
+  event_seq: ColumnType<string, string, string>
+  attempts: Generated<number>
+  run_at: Timestamp
+  locked_until: NullableTimestamp
+}
+
+/** One delivery attempt, as listWebhookDeliveries shows it. */
+export interface WebhookAttemptTable {
+  user_id: string
+  webhook_id: string
+  event_seq: ColumnType<string, string, string>
+  attempt: number
+  started_at: Timestamp
+  status_code: number | null
+  error: string | null
+  duration_ms: number
+  next_attempt_at: NullableTimestamp
+}
+
+export type WebhookRow = Selectable<WebhookTable>
+export type WebhookAttemptRow = Selectable<WebhookAttemptTable>
 
 export type UserRow = Selectable<UserTable>
 export type NewUserRow = Insertable<UserTable>

@@ -21,6 +21,6 @@ export function toCategory (row: CategoryRow): Category {
 }
 
 /** The path of a user's resource, with the real (percent-encoded) user id, for `Location`. */
-export function resourcePath (userId: string, collection: 'tasks' | 'categories', id: string): string {
+export function resourcePath (userId: string, collection: 'tasks' | 'categories' | 'webhooks', id: string): string {
   return `/api/${encodeURIComponent(userId)}/${collection}/${id}`
 }

@@ -467,6 +467,123 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/{user_id}/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The caller's own user id (the token's `sub`), or the literal `me`.
+                 * @example me
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List webhooks
+         * @description All of the caller's webhooks (at most 10), oldest first. Secrets are never shown here.
+         */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Create a webhook
+         * @description Subscribes a URL to the caller's events (see the top-level `webhooks` section for
+         *     what it receives). The answer holds the signing `secret`, shown only here: keep it.
+         *
+         *     - The URL must be `https` and its host must resolve only to public addresses
+         *       (loopback, private, link-local, unique-local, shared (CGNAT), unspecified and
+         *       cloud metadata addresses are refused, IPv4-mapped IPv6 included): otherwise `400`
+         *       naming `/url`. Deployments with `WEBHOOK_ALLOW_PRIVATE_TARGETS=true` (local
+         *       development) accept private targets and `http`.
+         *     - At most 10 webhooks per user: an 11th is `422` (`unprocessable`).
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/{user_id}/webhooks/{webhook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The caller's own user id (the token's `sub`), or the literal `me`.
+                 * @example me
+                 */
+                user_id: components["parameters"]["UserId"];
+                /**
+                 * @description The webhook's id.
+                 * @example 3d5f7a9b-1c2e-4f60-8a7b-9c0d1e2f3a4b
+                 */
+                webhook_id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a webhook
+         * @description One of the caller's webhooks (without its secret).
+         */
+        get: operations["getWebhook"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook
+         * @description Deletes the webhook, its pending deliveries and its delivery log. Nothing more is sent to it.
+         */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a webhook
+         * @description JSON merge patch of `url`, `events`, `description` and `enabled`. A new `url` is
+         *     checked as at creation (`400` naming `/url`). `"enabled": false` cancels the
+         *     webhook's pending retries (their `next_attempt_at` becomes null); events that occur
+         *     while it is disabled are never delivered to it. A webhook disabled this way has
+         *     `disabled_reason` null; `"enabled": true` clears the reason of one the service
+         *     disabled. `"description": null` removes the description.
+         */
+        patch: operations["updateWebhook"];
+        trace?: never;
+    };
+    "/api/{user_id}/webhooks/{webhook_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The caller's own user id (the token's `sub`), or the literal `me`.
+                 * @example me
+                 */
+                user_id: components["parameters"]["UserId"];
+                /**
+                 * @description The webhook's id.
+                 * @example 3d5f7a9b-1c2e-4f60-8a7b-9c0d1e2f3a4b
+                 */
+                webhook_id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Delivery attempts of a webhook
+         * @description The webhook's last 100 delivery attempts, newest (by start) first. Each names the
+         *     event, which attempt it was (1 = the first try), the status the receiver answered
+         *     (or null) or what went wrong (`error`, e.g. `timeout`), how long it took, and when
+         *     the following attempt is due (`next_attempt_at`: null after a 2xx, after the last
+         *     attempt, and once the webhook is disabled or its retries were cancelled).
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/{user_id}/events": {
         parameters: {
             query?: never;
@@ -614,7 +731,164 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    taskEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A task changed
+         * @description Sent to a webhook subscribed to the event's type (or to `*`) when one of the user's
+         *     tasks changes: `task.created`, `task.updated`, `task.completed`, `task.reopened`,
+         *     `task.moved`, `task.deleted` (to the trash), `task.restored`; also
+         *     `reminder.fired`. `data` is the task after the change.
+         *     Delivery follows Standard Webhooks: verify `webhook-signature` (the SDK's
+         *     `verifyWebhook`) over the raw body before trusting it, and deduplicate by
+         *     `webhook-id` (delivery is at least once; a retry carries the same id).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event's id; the same on every retry of the event, so receivers deduplicate by it. */
+                    "webhook-id": components["parameters"]["WebhookIdHeader"];
+                    /**
+                     * @description When this attempt was signed, in Unix seconds. Refuse deliveries more than 5 minutes from your clock.
+                     * @example 1768037400
+                     */
+                    "webhook-timestamp": components["parameters"]["WebhookTimestampHeader"];
+                    /**
+                     * @description `v1,` and the base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` (the
+                     *     raw body bytes), keyed with the bytes the secret's base64 after `whsec_` decodes to.
+                     *     Several space-separated signatures may appear (a rotated secret); one match suffices.
+                     * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                     */
+                    "webhook-signature": components["parameters"]["WebhookSignatureHeader"];
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["TaskEvent"];
+                };
+            };
+            responses: {
+                200: components["responses"]["WebhookReceived"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    categoryEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A category was created or changed
+         * @description `category.created` and `category.updated`; `data` is the category after the change. Signed and retried like every delivery.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event's id; the same on every retry of the event, so receivers deduplicate by it. */
+                    "webhook-id": components["parameters"]["WebhookIdHeader"];
+                    /**
+                     * @description When this attempt was signed, in Unix seconds. Refuse deliveries more than 5 minutes from your clock.
+                     * @example 1768037400
+                     */
+                    "webhook-timestamp": components["parameters"]["WebhookTimestampHeader"];
+                    /**
+                     * @description `v1,` and the base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` (the
+                     *     raw body bytes), keyed with the bytes the secret's base64 after `whsec_` decodes to.
+                     *     Several space-separated signatures may appear (a rotated secret); one match suffices.
+                     * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                     */
+                    "webhook-signature": components["parameters"]["WebhookSignatureHeader"];
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CategoryEvent"];
+                };
+            };
+            responses: {
+                200: components["responses"]["WebhookReceived"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    deletionEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A task or category is gone for good
+         * @description `task.purged` (deleted from the trash) and `category.deleted`; `data` holds only the `id`. Signed and retried like every delivery.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event's id; the same on every retry of the event, so receivers deduplicate by it. */
+                    "webhook-id": components["parameters"]["WebhookIdHeader"];
+                    /**
+                     * @description When this attempt was signed, in Unix seconds. Refuse deliveries more than 5 minutes from your clock.
+                     * @example 1768037400
+                     */
+                    "webhook-timestamp": components["parameters"]["WebhookTimestampHeader"];
+                    /**
+                     * @description `v1,` and the base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` (the
+                     *     raw body bytes), keyed with the bytes the secret's base64 after `whsec_` decodes to.
+                     *     Several space-separated signatures may appear (a rotated secret); one match suffices.
+                     * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                     */
+                    "webhook-signature": components["parameters"]["WebhookSignatureHeader"];
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["DeletionEvent"];
+                };
+            };
+            responses: {
+                200: components["responses"]["WebhookReceived"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         /**
@@ -1110,6 +1384,230 @@ export interface components {
             etag: string | null;
         };
         /**
+         * @description An event's id: 20 decimal digits, zero-padded. Byte order is the user's commit
+         *     order, so ids compare as strings. The `webhook-id` of a delivery, and the stream's
+         *     `id:`.
+         * @example 00000000000000000042
+         */
+        EventId: string;
+        /**
+         * @description What happened (API.md, "Events").
+         * @enum {string}
+         */
+        EventType: "task.created" | "task.updated" | "task.completed" | "task.reopened" | "task.moved" | "task.deleted" | "task.restored" | "task.purged" | "category.created" | "category.updated" | "category.deleted" | "reminder.fired";
+        /** @description A change of a task (or a reminder that fired); `data` is the task after the change. */
+        TaskEvent: {
+            id: components["schemas"]["EventId"];
+            /** @enum {string} */
+            type: "task.created" | "task.updated" | "task.completed" | "task.reopened" | "task.moved" | "task.deleted" | "task.restored" | "reminder.fired";
+            occurred_at: components["schemas"]["Timestamp"];
+            data: components["schemas"]["Task"];
+        };
+        /** @description A category created or changed; `data` is the category after the change. */
+        CategoryEvent: {
+            id: components["schemas"]["EventId"];
+            /** @enum {string} */
+            type: "category.created" | "category.updated";
+            occurred_at: components["schemas"]["Timestamp"];
+            data: components["schemas"]["Category"];
+        };
+        /** @description A task purged from the trash or a category deleted, for good; `data` holds only its id. */
+        DeletionEvent: {
+            id: components["schemas"]["EventId"];
+            /** @enum {string} */
+            type: "task.purged" | "category.deleted";
+            occurred_at: components["schemas"]["Timestamp"];
+            data: {
+                /** Format: uuid */
+                id: string;
+            };
+        };
+        /**
+         * Format: uri
+         * @description Where events are POSTed: an absolute `https` URL whose host resolves only to public
+         *     addresses (`http` and private addresses only where the service allows private
+         *     targets). No credentials in it.
+         * @example https://hooks.example.com/todo
+         */
+        WebhookUrl: string;
+        /** @description The event types to deliver, or `["*"]` for every type. Duplicates are dropped. */
+        WebhookEvents: (components["schemas"]["EventType"] | "*")[];
+        /**
+         * @description A note for people, up to 200 characters; null for none.
+         * @example Calendar sync
+         */
+        WebhookDescription: string | null;
+        /**
+         * @description A URL subscribed to the caller's events.
+         * @example {
+         *       "id": "3d5f7a9b-1c2e-4f60-8a7b-9c0d1e2f3a4b",
+         *       "url": "https://hooks.example.com/todo",
+         *       "events": [
+         *         "*"
+         *       ],
+         *       "description": "Calendar sync",
+         *       "enabled": true,
+         *       "disabled_reason": null,
+         *       "created_at": "2026-01-10T09:30:00.000Z"
+         *     }
+         */
+        Webhook: {
+            /** Format: uuid */
+            readonly id: string;
+            url: components["schemas"]["WebhookUrl"];
+            events: components["schemas"]["WebhookEvents"];
+            description: components["schemas"]["WebhookDescription"];
+            /** @description false while deliveries are paused (by PATCH, or by the service after failures). */
+            enabled: boolean;
+            /** @description Why the service disabled the webhook; null while enabled and when disabled by PATCH. */
+            readonly disabled_reason: string | null;
+            readonly created_at: components["schemas"]["Timestamp"];
+        };
+        /**
+         * @description A webhook as created, with its signing `secret`, which is shown only in this answer.
+         * @example {
+         *       "id": "3d5f7a9b-1c2e-4f60-8a7b-9c0d1e2f3a4b",
+         *       "url": "https://hooks.example.com/todo",
+         *       "events": [
+         *         "*"
+         *       ],
+         *       "description": "Calendar sync",
+         *       "enabled": true,
+         *       "disabled_reason": null,
+         *       "created_at": "2026-01-10T09:30:00.000Z",
+         *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+         *     }
+         */
+        WebhookCreated: {
+            /** Format: uuid */
+            readonly id: string;
+            url: components["schemas"]["WebhookUrl"];
+            events: components["schemas"]["WebhookEvents"];
+            description: components["schemas"]["WebhookDescription"];
+            enabled: boolean;
+            readonly disabled_reason: string | null;
+            readonly created_at: components["schemas"]["Timestamp"];
+            /**
+             * @description The signing secret: `whsec_` and the base64 of 24 or more random bytes. The HMAC
+             *     key is the decoded bytes (Standard Webhooks).
+             */
+            readonly secret: string;
+        };
+        /**
+         * @description A new webhook.
+         * @example {
+         *       "url": "https://hooks.example.com/todo",
+         *       "events": [
+         *         "task.created",
+         *         "task.completed"
+         *       ]
+         *     }
+         */
+        WebhookCreate: {
+            url: components["schemas"]["WebhookUrl"];
+            events: components["schemas"]["WebhookEvents"];
+            /** @default null */
+            description: components["schemas"]["WebhookDescription"];
+        };
+        /**
+         * @description A JSON merge patch of a webhook.
+         * @example {
+         *       "enabled": false
+         *     }
+         */
+        WebhookPatch: {
+            url?: components["schemas"]["WebhookUrl"];
+            events?: components["schemas"]["WebhookEvents"];
+            description?: components["schemas"]["WebhookDescription"];
+            enabled?: boolean;
+        };
+        /**
+         * @description The caller's webhooks, oldest first.
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "3d5f7a9b-1c2e-4f60-8a7b-9c0d1e2f3a4b",
+         *           "url": "https://hooks.example.com/todo",
+         *           "events": [
+         *             "*"
+         *           ],
+         *           "description": "Calendar sync",
+         *           "enabled": true,
+         *           "disabled_reason": null,
+         *           "created_at": "2026-01-10T09:30:00.000Z"
+         *         },
+         *         {
+         *           "id": "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b",
+         *           "url": "https://chat.example.org/hooks/todo",
+         *           "events": [
+         *             "task.completed"
+         *           ],
+         *           "description": null,
+         *           "enabled": false,
+         *           "disabled_reason": "8 attempts to deliver event 00000000000000000042 failed (the last: HTTP 500)",
+         *           "created_at": "2026-01-11T08:00:00.000Z"
+         *         }
+         *       ]
+         *     }
+         */
+        WebhookList: {
+            items: components["schemas"]["Webhook"][];
+        };
+        /**
+         * @description One delivery attempt of one event.
+         * @example {
+         *       "event_id": "00000000000000000042",
+         *       "attempt": 1,
+         *       "status_code": 500,
+         *       "error": null,
+         *       "duration_ms": 87,
+         *       "next_attempt_at": "2026-01-10T09:30:05.087Z"
+         *     }
+         */
+        WebhookDelivery: {
+            event_id: components["schemas"]["EventId"];
+            /** @description 1 for the first try, 2 for the first retry, and so on. */
+            attempt: number;
+            /** @description The receiver's HTTP status; null when none was received. */
+            status_code: number | null;
+            /**
+             * @description What went wrong before a status arrived, or null: `timeout` (no status line within
+             *     10 s), `refused-address` (the host resolved to an address that is not allowed),
+             *     `dns` (the host did not resolve), `connection` (connecting or TLS failed).
+             * @example timeout
+             */
+            error: string | null;
+            duration_ms: number;
+            /** @description When the next attempt is due; null after a 2xx, after the last attempt, or once cancelled. */
+            next_attempt_at: components["schemas"]["NullableTimestamp"];
+        };
+        /**
+         * @description The last 100 attempts, newest (by start) first.
+         * @example {
+         *       "items": [
+         *         {
+         *           "event_id": "00000000000000000042",
+         *           "attempt": 2,
+         *           "status_code": 200,
+         *           "error": null,
+         *           "duration_ms": 45,
+         *           "next_attempt_at": null
+         *         },
+         *         {
+         *           "event_id": "00000000000000000042",
+         *           "attempt": 1,
+         *           "status_code": null,
+         *           "error": "timeout",
+         *           "duration_ms": 10003,
+         *           "next_attempt_at": "2026-01-10T09:30:15.003Z"
+         *         }
+         *       ]
+         *     }
+         */
+        WebhookDeliveryList: {
+            items: components["schemas"]["WebhookDelivery"][];
+        };
+        /**
          * @description No body (the single request answered `204`). A named schema rather than an inline
          *     `type: 'null'` beside the others, which the breaking-change check misreads.
          */
@@ -1161,6 +1659,39 @@ export interface components {
         };
     };
     responses: {
+        /** @description The caller has 10 webhooks already (`unprocessable`). */
+        TooManyWebhooks: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "urn:todo-contract:problem:unprocessable",
+                 *       "title": "Unprocessable content",
+                 *       "status": 422,
+                 *       "detail": "A user may have at most 10 webhooks.",
+                 *       "instance": "/api/me/webhooks"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description Any 2xx within 10 seconds counts as delivered. Anything else (another status, a
+         *     redirect, no status line within 10 s, a refused connection) is retried after
+         *     `WEBHOOK_RETRY_DELAYS_S` (default 5 s, 30 s, 2 min, 10 min, 1 h, 6 h, 24 h, each
+         *     from the end of the failed attempt); after the last retry fails, or after 3 days of
+         *     failures, the webhook is disabled with a `disabled_reason`. At most 64 KiB of the
+         *     answer is read.
+         */
+        WebhookReceived: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content?: never;
+        };
         /** @description The task as it is now stored. */
         TaskWritten: {
             headers: {
@@ -1524,6 +2055,25 @@ export interface components {
         };
     };
     parameters: {
+        /**
+         * @description The webhook's id.
+         * @example 3d5f7a9b-1c2e-4f60-8a7b-9c0d1e2f3a4b
+         */
+        WebhookId: string;
+        /** @description The event's id; the same on every retry of the event, so receivers deduplicate by it. */
+        WebhookIdHeader: components["schemas"]["EventId"];
+        /**
+         * @description When this attempt was signed, in Unix seconds. Refuse deliveries more than 5 minutes from your clock.
+         * @example 1768037400
+         */
+        WebhookTimestampHeader: string;
+        /**
+         * @description `v1,` and the base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` (the
+         *     raw body bytes), keyed with the bytes the secret's base64 after `whsec_` decodes to.
+         *     Several space-separated signatures may appear (a rotated secret); one match suffices.
+         * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+         */
+        WebhookSignatureHeader: string;
         /** @description Page size. */
         Limit: number;
         /**
@@ -2420,6 +2970,241 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             410: components["responses"]["SyncTokenExpired"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The caller's own user id (the token's `sub`), or the literal `me`.
+                 * @example me
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhooks. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The caller's own user id (the token's `sub`), or the literal `me`.
+                 * @example me
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookCreate"];
+            };
+        };
+        responses: {
+            /** @description The created webhook, with its signing secret. */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookCreated"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["TooManyWebhooks"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The caller's own user id (the token's `sub`), or the literal `me`.
+                 * @example me
+                 */
+                user_id: components["parameters"]["UserId"];
+                /**
+                 * @description The webhook's id.
+                 * @example 3d5f7a9b-1c2e-4f60-8a7b-9c0d1e2f3a4b
+                 */
+                webhook_id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhook. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The caller's own user id (the token's `sub`), or the literal `me`.
+                 * @example me
+                 */
+                user_id: components["parameters"]["UserId"];
+                /**
+                 * @description The webhook's id.
+                 * @example 3d5f7a9b-1c2e-4f60-8a7b-9c0d1e2f3a4b
+                 */
+                webhook_id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The caller's own user id (the token's `sub`), or the literal `me`.
+                 * @example me
+                 */
+                user_id: components["parameters"]["UserId"];
+                /**
+                 * @description The webhook's id.
+                 * @example 3d5f7a9b-1c2e-4f60-8a7b-9c0d1e2f3a4b
+                 */
+                webhook_id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/merge-patch+json": components["schemas"]["WebhookPatch"];
+                "application/json": components["schemas"]["WebhookPatch"];
+            };
+        };
+        responses: {
+            /** @description The updated webhook. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The caller's own user id (the token's `sub`), or the literal `me`.
+                 * @example me
+                 */
+                user_id: components["parameters"]["UserId"];
+                /**
+                 * @description The webhook's id.
+                 * @example 3d5f7a9b-1c2e-4f60-8a7b-9c0d1e2f3a4b
+                 */
+                webhook_id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The attempts. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

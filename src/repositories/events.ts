@@ -80,3 +80,10 @@ export async function purgeExpired (db: Kysely<Database>, retentionDays: number,
   `.execute(db)
   return rows[0]?.purged ?? 0
 }
+
+/** One event of the user by its number; undefined when there is none (never written, or expired). */
+export async function findBySeq (db: Kysely<Database>, userId: string, seq: string): Promise<EventRow | undefined> {
+  return await db.selectFrom('events').select(['user_id', 'seq', 'type', 'occurred_at', 'data'])
+    .where('user_id', '=', userId).where('seq', '=', seq)
+    .executeTakeFirst()
+}

@@ -8,6 +8,7 @@ import { taskHandlers } from './tasks.js'
 import { trashHandlers } from './trash.js'
 import type { Handlers } from './types.js'
 import { userHandlers } from './users.js'
+import { webhookHandlers } from './webhooks.js'
 
 export const handlers: Handlers = {
   ...userHandlers,
@@ -17,5 +18,6 @@ export const handlers: Handlers = {
   ...eventHandlers,
   ...categoryHandlers,
   ...batchHandlers,
+  ...webhookHandlers,
   ...healthHandlers
 }

@@ -20,6 +20,10 @@ export function testConfig (env: Record<string, string> = {}): Readonly<Resolved
     // machine that can lag the event loop past a second, and the overload guard would answer
     // 503. Off by default here; the overload test turns it on.
     EVENT_LOOP_DELAY_LIMIT_MS: '0',
+    // Test apps share one database: one that delivered webhooks would make the attempts of
+    // another file's webhooks, with its own settings. Delivery tests turn it on, on a
+    // database of their own.
+    WEBHOOK_DELIVERY_CONCURRENCY: '0',
     ...env
   }))
 }

@@ -10,6 +10,7 @@ import t from 'tap'
 import { contractViolations } from '../../src/contract/conformance.js'
 import { listOperations } from '../../src/contract/index.js'
 import { buildTestApp } from '../helpers/build-app.js'
+import { PUBLIC_ADDRESS, resolveTo } from '../helpers/webhooks.js'
 import { sharedDb } from '../helpers/database.js'
 import { createCategory, createTask, newUser } from '../helpers/factories.js'
 
@@ -64,7 +65,7 @@ const rawBodies = fc.constantFrom(
 )
 
 t.test('hostile input never breaks the service', async (t) => {
-  const app = await buildTestApp(t, { env: { RATE_LIMIT_PER_MINUTE: '0' } })
+  const app = await buildTestApp(t, { env: { RATE_LIMIT_PER_MINUTE: '0' }, webhookResolve: resolveTo(PUBLIC_ADDRESS) })
   const victim = newUser('victim')
   const attacker = newUser('attacker')
   const victimCategory = await createCategory(t, app, victim)

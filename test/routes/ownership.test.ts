@@ -10,26 +10,33 @@ import { sharedDb } from '../helpers/database.js'
 import { inject } from '../helpers/contract.js'
 import { createCategory, createTask, newUser } from '../helpers/factories.js'
 import { bearer, tokenFor } from '../helpers/tokens.js'
+import { PUBLIC_ADDRESS, resolveTo } from '../helpers/webhooks.js'
 
 interface Example { value: unknown }
 const protectedOperations = listOperations().filter((o) => o.path.startsWith('/api/'))
 
 t.test('every /api operation', async (t) => {
-  const app = await buildTestApp(t)
+  const app = await buildTestApp(t, { webhookResolve: resolveTo(PUBLIC_ADDRESS) })
   const victim = newUser('victim')
   const attacker = newUser('attacker')
   const victimCategory = await createCategory(t, app, victim)
   const victimTask = await createTask(t, app, victim, { title: 'Private', category_id: victimCategory.id, tags: ['secret'] })
   const attackerCategory = await createCategory(t, app, attacker)
   const attackerTask = await createTask(t, app, attacker, { title: 'Mine' })
+  const webhookOf = async (user: typeof victim, description: string): Promise<{ id: string }> =>
+    (await inject(t, app, { method: 'POST', url: '/api/me/webhooks', headers: user.headers, payload: { url: 'https://hooks.example.com/private', events: ['*'], description } })).json()
+  const victimWebhook = await webhookOf(victim, 'Private')
+  const attackerWebhook = await webhookOf(attacker, 'Mine')
 
   const snapshot = async (): Promise<Record<string, unknown[]>> => ({
     user: await sharedDb(t).selectFrom('users').selectAll().where('id', '=', victim.id).execute(),
     tasks: await sharedDb(t).selectFrom('tasks').selectAll().where('user_id', '=', victim.id).orderBy('id').execute(),
-    categories: await sharedDb(t).selectFrom('categories').selectAll().where('user_id', '=', victim.id).orderBy('id').execute()
+    categories: await sharedDb(t).selectFrom('categories').selectAll().where('user_id', '=', victim.id).orderBy('id').execute(),
+    webhooks: await sharedDb(t).selectFrom('webhooks').selectAll().where('user_id', '=', victim.id).orderBy('id').execute()
   })
   const before = await snapshot()
   t.equal(before.tasks?.length, 1, 'the snapshot sees the victim\'s task (it would compare nothing otherwise)')
+  t.equal(before.webhooks?.length, 1, 'and the victim\'s webhook')
 
   for (const { operationId, method, path, operation } of protectedOperations) {
     const content = operation.requestBody?.content ?? {}
@@ -37,11 +44,12 @@ t.test('every /api operation', async (t) => {
     const examples = mediaType === undefined ? undefined : (content[mediaType] as { examples?: Record<string, Example> }).examples
     // A body the contract itself offers; category ids in it are replaced by the attacker's own.
     const body = examples === undefined ? undefined : JSON.parse(JSON.stringify(Object.values(examples)[0]?.value ?? {}).replace(/0b5a4b84-3c43-4a0c-9d1c-1e2f3a4b5c6d/g, attackerCategory.id as string))
-    const hasIds = path.includes('{task_id}') || path.includes('{category_id}')
+    const hasIds = path.includes('{task_id}') || path.includes('{category_id}') || path.includes('{webhook_id}')
     const url = (userId: string, ids: 'victim' | 'attacker'): string => path
       .replace('{user_id}', encodeURIComponent(userId))
       .replace('{task_id}', (ids === 'victim' ? victimTask : attackerTask).id)
       .replace('{category_id}', (ids === 'victim' ? victimCategory : attackerCategory).id)
+      .replace('{webhook_id}', (ids === 'victim' ? victimWebhook : attackerWebhook).id)
     const send = async (headers: Record<string, string>, target: string): Promise<Awaited<ReturnType<typeof app.inject>>> =>
       await inject(t, app, {
         method,
@@ -71,8 +79,9 @@ t.test('every /api operation', async (t) => {
 
   t.test('covers every operation under /api', async (t) => {
     t.same(protectedOperations.map((o) => o.operationId).sort(), [
-      'clearCompletedTasks', 'createCategory', 'createTask', 'deleteCategory', 'deleteTask', 'getCategory', 'getCurrentUser', 'getTask',
-      'listCategories', 'listTasks', 'listTrash', 'purgeTask', 'replaceTask', 'restoreTask', 'runBatch', 'streamEvents', 'syncChanges', 'toggleTaskCompletion', 'updateCategory', 'updateTask'
+      'clearCompletedTasks', 'createCategory', 'createTask', 'createWebhook', 'deleteCategory', 'deleteTask', 'deleteWebhook', 'getCategory', 'getCurrentUser', 'getTask', 'getWebhook',
+      'listCategories', 'listTasks', 'listTrash', 'listWebhookDeliveries', 'listWebhooks', 'purgeTask', 'replaceTask', 'restoreTask', 'runBatch', 'streamEvents', 'syncChanges', 'toggleTaskCompletion',
+      'updateCategory', 'updateTask', 'updateWebhook'
     ])
   })
 
