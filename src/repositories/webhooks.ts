@@ -8,6 +8,7 @@
 import { type Kysely, sql } from 'kysely'
 import { atomically } from '../database/transactions.js'
 import type { Database, WebhookAttemptRow, WebhookRow } from '../database/types.js'
+import * as events from './events.js'
 
 export type Missing = 'missing'
 /** The user has as many webhooks as allowed already. */
@@ -44,13 +45,19 @@ export interface WebhookInput {
  * are one statement; two creations racing for the last place can both succeed.
  */
 export async function insert (db: Kysely<Database>, userId: string, input: WebhookInput): Promise<WebhookRow | LimitReached> {
-  const { rows } = await sql<WebhookRow>`
-    INSERT INTO webhooks (user_id, url, events, description, secret)
-    SELECT ${userId}, ${input.url}, ${input.events}::text[], ${input.description}, ${input.secret}
-    WHERE (SELECT count(*) FROM webhooks WHERE user_id = ${userId}) < ${MAX_WEBHOOKS_PER_USER}
-    RETURNING *
-  `.execute(db)
-  return rows[0] ?? 'limit'
+  return await atomically(db, async (trx) => {
+    // Two creations at once must not both take the last place: the user's change counter
+    // (events.lockChangeCounter) makes them one after the other, and the count below, a new
+    // statement, sees what the first committed.
+    await events.lockChangeCounter(trx, userId)
+    const { rows } = await sql<WebhookRow>`
+      INSERT INTO webhooks (user_id, url, events, description, secret)
+      SELECT ${userId}, ${input.url}, ${input.events}::text[], ${input.description}, ${input.secret}
+      WHERE (SELECT count(*) FROM webhooks WHERE user_id = ${userId}) < ${MAX_WEBHOOKS_PER_USER}
+      RETURNING *
+    `.execute(trx)
+    return rows[0] ?? 'limit'
+  })
 }
 
 export interface WebhookChanges {

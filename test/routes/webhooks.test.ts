@@ -48,6 +48,14 @@ t.test('webhooks', async (t) => {
     t.equal((await create(t, newUser(), { url: HOOK_URL, events: ['*'] })).statusCode, 201, 'the limit is per user')
   })
 
+  t.test('creations racing for the last places never make more than 10', async (t) => {
+    const user = newUser()
+    const statuses = await Promise.all(Array.from({ length: 14 }, async (_, i) => (await create(t, user, { url: `${HOOK_URL}/${i}`, events: ['*'] })).statusCode))
+    t.same(statuses.filter((status) => status === 201).length, 10)
+    t.same(statuses.filter((status) => status === 422).length, 4)
+    t.equal((await inject(t, app, { method: 'GET', url: '/api/me/webhooks', headers: user.headers })).json().items.length, 10)
+  })
+
   t.test('bad bodies are 400', async (t) => {
     const user = newUser()
     for (const payload of [
