@@ -13,7 +13,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import pg from 'pg'
 
-export const EVENTS_CHANNEL = 'todo_events'
+const EVENTS_CHANNEL = 'todo_events'
 
 export interface EventStreamHandle {
   /** Wakes the stream: something may have been written for its user. */

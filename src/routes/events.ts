@@ -30,7 +30,7 @@ declare module 'fastify' {
   }
 }
 
-export const format = (row: EventRow): string => {
+const format = (row: EventRow): string => {
   const event = toEvent(row)
   return `id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`
 }
