@@ -1,10 +1,11 @@
 /**
  * The fan-out of the event log to this process's open streams: decorates the instance with
  * `eventHub`. One dedicated connection LISTENs on `todo_events`, where every writing
- * transaction of a user with an open stream notifies their id when it commits
- * (db/migrations/202611281250_event_streams.ts); the hub wakes that user's streams here,
- * which read the log from where they are. A wake-up carries nothing but "look again", so a
- * lost one costs only time: after the listener reconnects every stream is woken.
+ * statement of a user with an open stream notifies `<newest event number>:<user id>` when it
+ * commits (db/migrations/202611281500_stream_notifications.ts); the hub tells that user's
+ * feed (user-feed.ts: one log read per change for all the user's streams here) and wakes the
+ * streams, which take what follows their position. A notification only says "look again",
+ * so a lost one costs only time: after the listener reconnects every feed looks again.
  * PostgreSQL LISTEN/NOTIFY rather than Redis: the notification is sent only if the change
  * commits, needs no second server, and every process of the service already has the database.
  * `closeAll()` (run before the server closes) ends every stream cleanly.
@@ -12,6 +13,8 @@
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import pg from 'pg'
+import * as events from '../repositories/events.js'
+import { UserFeed } from './user-feed.js'
 
 const EVENTS_CHANNEL = 'todo_events'
 
@@ -25,7 +28,8 @@ export interface EventStreamHandle {
 export interface EventHub {
   /** Resolves once the listener is connected; rejects after `timeoutMs` without it. */
   ready: (timeoutMs: number) => Promise<void>
-  subscribe: (userId: string, stream: EventStreamHandle) => () => void
+  /** Registers a stream; `feed` is its user's log as read here, `unsubscribe` ends that. */
+  subscribe: (userId: string, stream: EventStreamHandle) => { feed: UserFeed, unsubscribe: () => void }
   /** Ends every stream, and resolves once they have finished (or after `timeoutMs`). */
   closeAll: (timeoutMs: number) => Promise<void>
 }
@@ -40,22 +44,43 @@ export interface EventHubOptions {
   url: string
 }
 
+interface Listeners {
+  feed: UserFeed
+  streams: Set<EventStreamHandle>
+}
+
+/** `<seq>:<user id>`: the number first, as a user id may itself hold a colon. */
+function parsePayload (payload: string): { userId: string, seq: bigint } | undefined {
+  const colon = payload.indexOf(':')
+  if (colon < 1 || !/^\d+$/.test(payload.slice(0, colon))) return undefined
+  return { userId: payload.slice(colon + 1), seq: BigInt(payload.slice(0, colon)) }
+}
+
 const RECONNECT_MS = [100, 500, 1_000, 2_000, 5_000]
 
 const eventHub: FastifyPluginAsync<EventHubOptions> = async (app, { url }) => {
-  const streams = new Map<string, Set<EventStreamHandle>>()
+  const users = new Map<string, Listeners>()
   let client: pg.Client | undefined
   let connected: Promise<void> | undefined
   let attempt = 0
   let closing = false
 
-  const wakeAll = (): void => { for (const set of streams.values()) for (const stream of set) stream.wake() }
+  const wakeAll = (): void => {
+    for (const { feed, streams } of users.values()) {
+      feed.announce()
+      for (const stream of streams) stream.wake()
+    }
+  }
 
   async function connect (): Promise<void> {
     const next = new pg.Client({ connectionString: url, application_name: 'todo-contract events' })
     next.on('notification', (message) => {
-      if (message.payload === undefined) return
-      for (const stream of streams.get(message.payload) ?? []) stream.wake()
+      const notified = message.payload === undefined ? undefined : parsePayload(message.payload)
+      if (notified === undefined) return
+      const listeners = users.get(notified.userId)
+      if (listeners === undefined) return
+      listeners.feed.announce(notified.seq)
+      for (const stream of listeners.streams) stream.wake()
     })
     next.on('error', (error) => { app.log.warn({ err: error }, 'event listener connection failed') })
     next.on('end', () => {
@@ -94,19 +119,26 @@ const eventHub: FastifyPluginAsync<EventHubOptions> = async (app, { url }) => {
       ])
     },
     subscribe: (userId, stream) => {
-      let set = streams.get(userId)
-      if (set === undefined) { set = new Set(); streams.set(userId, set) }
-      set.add(stream)
-      return () => {
-        set.delete(stream)
-        if (set.size === 0 && streams.get(userId) === set) streams.delete(userId)
+      let listeners = users.get(userId)
+      if (listeners === undefined) {
+        listeners = { feed: new UserFeed(async (after, limit) => await events.listAfter(app.database.forUser(userId), userId, after, limit)), streams: new Set() }
+        users.set(userId, listeners)
+      }
+      const mine = listeners
+      mine.streams.add(stream)
+      return {
+        feed: mine.feed,
+        unsubscribe: () => {
+          mine.streams.delete(stream)
+          if (mine.streams.size === 0 && users.get(userId) === mine) users.delete(userId)
+        }
       }
     },
     closeAll: async (timeoutMs) => {
-      for (const set of streams.values()) for (const stream of set) stream.end()
+      for (const { streams } of users.values()) for (const stream of streams) stream.end()
       // A stream unsubscribes once its response has ended.
       const deadline = Date.now() + timeoutMs
-      while (streams.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10))
+      while (users.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10))
     }
   } satisfies EventHub)
 
@@ -118,4 +150,4 @@ const eventHub: FastifyPluginAsync<EventHubOptions> = async (app, { url }) => {
   })
 }
 
-export default fp(eventHub, { name: 'event-hub' })
+export default fp(eventHub, { name: 'event-hub', dependencies: ['database'] })

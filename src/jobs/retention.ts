@@ -2,7 +2,8 @@
  * Retention, by the service itself: tasks trashed more than TRASH_RETENTION_DAYS ago are
  * deleted for good, then events (the change record) older than SYNC_RETENTION_DAYS plus a day
  * go (a sync token stays valid SYNC_RETENTION_DAYS; the extra day covers a transaction that
- * began before the token was issued and committed after). Every process runs the timer (TRASH_PURGE_INTERVAL_MS, first run one
+ * began before the token was issued and committed after), and the registrations of event
+ * streams whose process stopped renewing them. Every process runs the timer (TRASH_PURGE_INTERVAL_MS, first run one
  * interval after start); the database function it calls lets one purge run at a time across
  * all of them and deletes in bounded batches, each its own short transaction, so no lock is
  * held for long and nothing waits on a purge. No job queue: a periodic, idempotent sweep
@@ -11,6 +12,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
+import * as eventStreams from '../repositories/event-streams.js'
 import * as events from '../repositories/events.js'
 import * as tasks from '../repositories/tasks.js'
 
@@ -30,6 +32,8 @@ declare module 'fastify' {
     purgeTrash: () => Promise<number>
     /** Deletes expired events now; resolves to how many. */
     expireEvents: () => Promise<number>
+    /** Deletes lapsed event stream registrations now; resolves to how many. */
+    purgeLapsedStreams: () => Promise<number>
   }
 }
 
@@ -64,8 +68,10 @@ const retention: FastifyPluginAsync<RetentionOptions> = async (app, { retentionD
   // Not one at a time across processes like the trash: each batch deletes distinct old rows,
   // and a concurrent one only finds fewer.
   const expireEvents = sweeper(async () => await events.purgeExpired(app.database.db, syncRetentionDays + 1, batch), 'events expired')
+  const purgeLapsedStreams = sweeper(async () => await eventStreams.purgeLapsed(app.database.db, batch), 'lapsed event streams removed')
   app.decorate('purgeTrash', purgeTrash)
   app.decorate('expireEvents', expireEvents)
+  app.decorate('purgeLapsedStreams', purgeLapsedStreams)
 
   if (intervalMs === 0) return
   let timer: NodeJS.Timeout | undefined
@@ -74,6 +80,8 @@ const retention: FastifyPluginAsync<RetentionOptions> = async (app, { retentionD
       app.purgeTrash().catch((error: unknown) => { app.log.warn({ err: error }, 'trash purge failed; retried at the next interval') })
         .then(async () => await app.expireEvents())
         .catch((error: unknown) => { app.log.warn({ err: error }, 'event expiry failed; retried at the next interval') })
+        .then(async () => await app.purgeLapsedStreams())
+        .catch((error: unknown) => { app.log.warn({ err: error }, 'lapsed event stream removal failed; retried at the next interval') })
     }, intervalMs)
     timer.unref()
   })
@@ -83,6 +91,7 @@ const retention: FastifyPluginAsync<RetentionOptions> = async (app, { retentionD
     // A sweep in progress is joined (and its batch in hand finishes), none is started.
     await purgeTrash().catch(() => {})
     await expireEvents().catch(() => {})
+    await purgeLapsedStreams().catch(() => {})
   })
 }
 

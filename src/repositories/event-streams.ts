@@ -41,12 +41,28 @@ export async function open (db: Kysely<Database>, userId: string, streamId: stri
   })
 }
 
-/** Keeps the stream's row alive for another `ttlSeconds`. */
-export async function renew (db: Kysely<Database>, userId: string, streamId: string, ttlSeconds: number): Promise<void> {
-  await db.updateTable('event_streams')
-    .set({ expires_at: sql<string>`now() + ${ttlSeconds} * interval '1 second'` })
-    .where('user_id', '=', userId).where('id', '=', streamId)
-    .execute()
+/**
+ * Keeps the stream's row alive for another `ttlSeconds`. A stream that was held up past its
+ * lapse (a client not reading, a slow database) may find its row swept: it is put back, and
+ * 'restored' says that writers may have skipped waking it meanwhile.
+ */
+export async function renew (db: Kysely<Database>, userId: string, streamId: string, ttlSeconds: number): Promise<'renewed' | 'restored'> {
+  const row = await db.insertInto('event_streams')
+    .values({ user_id: userId, id: streamId, expires_at: sql<string>`now() + ${ttlSeconds} * interval '1 second'` })
+    .onConflict((oc) => oc.columns(['user_id', 'id']).doUpdateSet({ expires_at: (eb) => eb.ref('excluded.expires_at') }))
+    // xmax is 0 on a row this statement inserted, not on one it updated.
+    .returning(sql<boolean>`xmax = 0`.as('inserted'))
+    .executeTakeFirstOrThrow()
+  return row.inserted ? 'restored' : 'renewed'
+}
+
+/**
+ * Deletes up to `batch` lapsed registrations of every user (the one statement here not
+ * scoped by a user: a function of the migration); returns how many.
+ */
+export async function purgeLapsed (db: Kysely<Database>, batch: number): Promise<number> {
+  const { rows } = await sql<{ purged: number }>`SELECT purge_lapsed_event_streams(${batch}::integer) AS purged`.execute(db)
+  return rows[0]?.purged ?? 0
 }
 
 export async function close (db: Kysely<Database>, userId: string, streamId: string): Promise<void> {

@@ -9,15 +9,13 @@ import type { FastifyReply } from 'fastify'
 import { type EventRow, seqOf, toEvent } from '../domain/events.js'
 import { ApiProblem } from '../errors.js'
 import * as eventStreams from '../repositories/event-streams.js'
-import * as events from '../repositories/events.js'
+import { STREAM_PAGE } from '../events/user-feed.js'
 import type { Handlers } from './types.js'
 
 /** What an EventSource waits before reconnecting. */
 const RETRY_MS = 3_000
 /** A stream's registration lapses this long after its last renewal (a crashed process's too). */
 const TTL_SECONDS = 60
-/** Events read from the log at a time. */
-const PAGE = 200
 
 export interface StreamSettings {
   maxStreamsPerUser: number
@@ -84,7 +82,7 @@ export const eventHandlers: Handlers<'streamEvents'> = {
     const state = { open: true }
     const signal = waker()
     const end = (): void => { state.open = false; signal.wake() }
-    const unsubscribe = request.server.eventHub.subscribe(userId, { wake: signal.wake, end })
+    const { feed, unsubscribe } = request.server.eventHub.subscribe(userId, { wake: signal.wake, end })
     raw.on('close', end)
     reply.hijack()
     // The headers the hooks set (request id, security headers), then the stream's own.
@@ -105,18 +103,18 @@ export const eventHandlers: Handlers<'streamEvents'> = {
       await write(`retry: ${RETRY_MS}\n\n`)
       let renewed = Date.now()
       while (state.open) {
-        const rows = await events.listAfter(request.db, userId, after, PAGE)
+        const rows = await feed.after(after)
         for (const row of rows) {
           if (!state.open) break
           await write(format(row))
           after = row.seq
         }
-        if (rows.length === PAGE) continue
+        if (rows.length === STREAM_PAGE) continue
         const woken = await signal.wait(heartbeatMs)
         if (!state.open) break
         if (!woken) await write(': keep-alive\n\n')
         if (Date.now() - renewed > (TTL_SECONDS * 1000) / 3) {
-          await eventStreams.renew(request.db, userId, streamId, TTL_SECONDS)
+          if (await eventStreams.renew(request.db, userId, streamId, TTL_SECONDS) === 'restored') feed.announce()
           renewed = Date.now()
         }
       }

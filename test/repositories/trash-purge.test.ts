@@ -103,6 +103,20 @@ t.test('trash purge', async (t) => {
     t.equal((await owner.selectFrom('events').select('seq').where('entity_id', '=', young).execute()).length, 1, 'a new one stays')
   })
 
+  t.test('removes event stream registrations that lapsed (their process stopped renewing them), of every user, and no live one', async (t) => {
+    const lapsed = [randomUUID(), randomUUID()]
+    const live = randomUUID()
+    await owner.insertInto('event_streams').values([
+      { user_id: users[0]!, id: lapsed[0]!, expires_at: sql<string>`now() - interval '1 minute'` },
+      { user_id: users[1]!, id: lapsed[1]!, expires_at: sql<string>`now() - interval '2 days'` },
+      { user_id: users[1]!, id: live, expires_at: sql<string>`now() + interval '1 minute'` }
+    ]).execute()
+    const app = await buildTestApp(t, { database: service, env: { TRASH_PURGE_INTERVAL_MS: '0' } })
+    t.equal(await app.purgeLapsedStreams(), 2)
+    t.same((await owner.selectFrom('event_streams').select('id').execute()).map((row) => row.id), [live])
+    await owner.deleteFrom('event_streams').execute()
+  })
+
   t.test('runs by itself in the service, with a short retention', async (t) => {
     // 0.00002 days is under 2 seconds.
     // The app is only started: its purge timer is what runs.

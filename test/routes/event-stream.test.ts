@@ -6,10 +6,10 @@
  */
 import type { FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
-import { subscribe } from 'todo-contract/client'
+import { createTodoClient, subscribe } from 'todo-contract/client'
 import { buildTestApp } from '../helpers/build-app.js'
 import { sharedDb, sharedUrl } from '../helpers/database.js'
-import { openStream } from '../helpers/event-stream.js'
+import { type OpenedStream, openStream } from '../helpers/event-stream.js'
 import { createTask, newUser } from '../helpers/factories.js'
 import { tokenFor } from '../helpers/tokens.js'
 
@@ -76,6 +76,39 @@ t.test('streamEvents', async (t) => {
     t.equal((resumed.events()[2]?.data as { id: string }).id, live.id, 'then live')
   })
 
+  t.test('a user\'s streams at different positions each get every event after their own, once and in order', async (t) => {
+    const user = newUser()
+    const titles = (stream: OpenedStream): string[] => stream.events().map((event) => (event.data as { title: string }).title)
+    // Two opened together: the first event wakes both while one read is in flight.
+    const [live, twin] = await Promise.all([openStream(baseUrl, user.headers), openStream(baseUrl, user.headers)]) as [OpenedStream, OpenedStream]
+    t.teardown(live.close)
+    t.teardown(twin.close)
+    for (let i = 0; i < 3; i++) await createTask(t, app, user, { title: `early ${i}` })
+    await live.until((events) => events.length === 3, 2_000)
+    await twin.until((events) => events.length === 3, 2_000)
+    t.same(titles(twin), ['early 0', 'early 1', 'early 2'], 'both streams opened together have every event')
+    twin.close()
+    const behind = await openStream(baseUrl, { ...user.headers, 'last-event-id': live.events()[0]?.id as string })
+    t.teardown(behind.close)
+    // More changes than a process keeps for a user's streams, while both streams read.
+    const burst = []
+    for (let i = 0; i < 100; i++) {
+      burst.push(`burst ${i}`)
+      await createTask(t, app, user, { title: `burst ${i}` })
+    }
+    const late = await openStream(baseUrl, user.headers)
+    t.teardown(late.close)
+    await live.until((events) => events.length === 103, 5_000)
+    await createTask(t, app, user, { title: 'last' })
+    await live.until((events) => events.length === 104, 2_000)
+    await behind.until((events) => events.length === 103, 2_000)
+    await late.until((events) => events.length === 1, 2_000)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    t.same(titles(live), ['early 0', 'early 1', 'early 2', ...burst, 'last'])
+    t.same(titles(behind), ['early 1', 'early 2', ...burst, 'last'], 'resumed behind the others')
+    t.same(titles(late), ['last'], 'opened after the burst')
+  })
+
   t.test('an empty Last-Event-ID counts as absent', async (t) => {
     const user = newUser()
     await createTask(t, app, user)
@@ -134,7 +167,7 @@ t.test('streamEvents', async (t) => {
     const user = newUser()
     const stop = new AbortController()
     const seen: string[] = []
-    const subscription = subscribe({ baseUrl, token: tokenFor(user.id) }, { onEvent: (event) => { seen.push((event.data as { title: string }).title) }, signal: stop.signal, retryMs: 100 })
+    const subscription = subscribe(createTodoClient({ baseUrl, token: tokenFor(user.id) }), { onEvent: (event) => { seen.push((event.data as { title: string }).title) }, signal: stop.signal, retryMs: 100 })
     await new Promise((resolve) => setTimeout(resolve, 300))
     await createTask(t, app, user, { title: 'one' })
     const until = async (n: number): Promise<void> => {
