@@ -245,25 +245,25 @@ export class StreamError extends Error {
 }
 
 /**
- * The caller's live events (`GET /api/{user_id}/events`, server-sent events), read with fetch
- * streaming so the token travels in the Authorization header. Resumes after `lastEventId`
- * when given. Ends when `signal` aborts or the service ends the stream (then reconnect with
- * the last event's id); throws StreamError when the stream cannot open.
+ * The caller's live events (`GET /api/{user_id}/events`, server-sent events), read through
+ * the client (so the token travels in its Authorization header, as for every request) with
+ * fetch streaming. Resumes after `lastEventId` when given. Ends when `signal` aborts or the
+ * service ends the stream (then reconnect with the last event's id); throws StreamError when
+ * the stream cannot open.
  */
-export async function * streamEvents (options: TodoClientOptions, { lastEventId, signal }: { lastEventId?: string, signal?: AbortSignal } = {}): AsyncGenerator<TodoEvent> {
-  const token = typeof options.token === 'function' ? await options.token() : options.token
-  const request = new Request(`${options.baseUrl.replace(/\/+$/, '')}/api/me/events`, {
-    headers: { ...options.headers, accept: 'text/event-stream', authorization: `Bearer ${token}`, ...(lastEventId === undefined ? {} : { 'last-event-id': lastEventId }) },
+export async function * streamEvents (api: TodoClient, { lastEventId, signal }: { lastEventId?: string, signal?: AbortSignal } = {}): AsyncGenerator<TodoEvent> {
+  const { data: body, error, response } = await api.GET('/api/{user_id}/events', {
+    params: { path: { user_id: 'me' }, ...(lastEventId === undefined ? {} : { header: { 'Last-Event-ID': lastEventId } }) },
+    headers: { accept: 'text/event-stream' },
+    parseAs: 'stream',
     ...(signal === undefined ? {} : { signal })
   })
-  const response = await (options.fetch ?? fetch)(request)
-  if (response.status !== 200 || response.body === null) {
-    const problem = await response.json().catch(() => undefined) as Problem | undefined
-    throw new StreamError(response.status, problem)
+  if (response.status !== 200 || body === undefined || body === null) {
+    throw new StreamError(response.status, error as Problem | undefined)
   }
   const decoder = new TextDecoder()
   let buffered = ''
-  const reader = response.body.getReader()
+  const reader = body.getReader()
   try {
     for (;;) {
       const { value, done } = await reader.read()
@@ -305,12 +305,12 @@ export interface SubscribeOptions {
 /** Read through a function: TypeScript would otherwise keep the narrowing from the loop's test. */
 const isAborted = (signal: AbortSignal | undefined): boolean => signal?.aborted === true
 
-export async function subscribe (options: TodoClientOptions, { lastEventId, onEvent, signal, retryMs = 3_000 }: SubscribeOptions): Promise<void> {
+export async function subscribe (api: TodoClient, { lastEventId, onEvent, signal, retryMs = 3_000 }: SubscribeOptions): Promise<void> {
   let last = lastEventId
   let delay = retryMs
   while (!isAborted(signal)) {
     try {
-      for await (const event of streamEvents(options, { ...(last === undefined ? {} : { lastEventId: last }), ...(signal === undefined ? {} : { signal }) })) {
+      for await (const event of streamEvents(api, { ...(last === undefined ? {} : { lastEventId: last }), ...(signal === undefined ? {} : { signal }) })) {
         await onEvent(event)
         last = event.id
         delay = retryMs

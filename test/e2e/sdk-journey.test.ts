@@ -113,11 +113,10 @@ t.test('a user journey through the SDK', async (t) => {
   const forged = await syncAll(api, 'forged').catch((error: unknown) => error)
   t.ok(forged instanceof SyncError && forged.status === 400 && forged.problem?.type === 'urn:todo-contract:problem:invalid-cursor', 'a bad token is a SyncError with its problem')
 
-  // Live events through the SDK: fetch streaming, the token in the header.
-  const options = { baseUrl: server.baseUrl, token: () => tokenFor(userId) }
+  // Live events through the SDK's client: fetch streaming, the token in the header.
   const stop = new AbortController()
   const received: TodoEvent[] = []
-  const listening = (async () => { for await (const event of streamEvents(options, { signal: stop.signal })) received.push(event) })()
+  const listening = (async () => { for await (const event of streamEvents(api, { signal: stop.signal })) received.push(event) })()
   await new Promise((resolve) => setTimeout(resolve, 300))
   const live = await api.POST('/api/{user_id}/tasks', { params: { path: me }, body: { title: 'Seen live' } })
   const until = Date.now() + 5_000
@@ -125,7 +124,7 @@ t.test('a user journey through the SDK', async (t) => {
   stop.abort()
   await listening
   t.match(received[0], { type: 'task.created', data: { id: live.data!.id, title: 'Seen live' } }, 'streamEvents yields the event')
-  const resumed = streamEvents(options, { lastEventId: '9'.repeat(20) })
+  const resumed = streamEvents(api, { lastEventId: '9'.repeat(20) })
   const unopened = await resumed.next().catch((error: unknown) => error)
   t.ok(unopened instanceof StreamError && unopened.status === 400, 'a stream that cannot open is a StreamError')
 
