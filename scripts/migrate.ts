@@ -9,9 +9,9 @@ import { openScriptDatabase } from './database.js'
 async function main (): Promise<void> {
   const direction = process.argv[2]
   if (direction !== 'latest' && direction !== 'down') throw new Error('usage: tsx scripts/migrate.ts latest|down')
-  const { db, close } = await openScriptDatabase({ migrate: false })
+  const { config, db, close } = await openScriptDatabase({ migrate: false })
   try {
-    const applied = direction === 'latest' ? await migrateToLatest(db) : await migrateDown(db)
+    const applied = direction === 'latest' ? await migrateToLatest(db, config.database.url) : await migrateDown(db)
     process.stdout.write(applied.length === 0 ? 'nothing to do\n' : applied.map((name) => `${direction === 'latest' ? 'applied' : 'reverted'} ${name}\n`).join(''))
   } finally {
     await close()

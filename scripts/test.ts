@@ -27,9 +27,10 @@ async function main (): Promise<number> {
   })
   const adminUrl = server.adminUrl
   try {
-    const template = createDatabase({ url: await recreateDatabase(adminUrl, TEMPLATE), poolMax: 1 })
+    const templateUrl = await recreateDatabase(adminUrl, TEMPLATE)
+    const template = createDatabase({ url: templateUrl, poolMax: 1 })
     try {
-      await migrateToLatest(template)
+      await migrateToLatest(template, templateUrl)
     } finally {
       await template.destroy()
     }

@@ -25,6 +25,7 @@ import requestId, { genRequestId } from './plugins/request-id.js'
 import { handlers } from './routes/index.js'
 import retention from './jobs/retention.js'
 import eventHub from './events/hub.js'
+import jobQueue from './jobs/queue.js'
 import webhookJobs from './jobs/webhooks.js'
 import type { ResolveHost } from './jobs/webhook-targets.js'
 
@@ -91,10 +92,10 @@ export async function buildApp (config: Readonly<ResolvedConfig>, deps: AppDepen
   await app.register(contractRoutes, { handlers, infrastructurePrefixes: DOCS_ROUTES })
   await app.register(docs)
   await app.register(retention, { retentionDays: config.trash.retentionDays, syncRetentionDays: config.sync.retentionDays, intervalMs: config.trash.purgeIntervalMs })
+  await app.register(jobQueue, { concurrency: config.jobs.concurrency, lapseMs: config.jobs.lapseMs })
   await app.register(webhookJobs, {
     retryDelaysS: config.webhooks.retryDelaysS,
     allowPrivateTargets: config.webhooks.allowPrivateTargets,
-    concurrency: config.webhooks.deliveryConcurrency,
     ...(deps.webhookResolve === undefined ? {} : { resolve: deps.webhookResolve })
   })
   return app

@@ -89,7 +89,7 @@ export async function bootstrap (config: Readonly<Config>, steps: BootstrapSteps
     if (steps.migrate) {
       const db = createDatabase({ url, poolMax: 1 })
       try {
-        await migrateToLatest(db)
+        await migrateToLatest(db, url)
       } finally {
         await db.destroy()
       }

@@ -44,7 +44,8 @@ const schema = {
     RATE_LIMIT_PER_MINUTE: { type: 'integer', minimum: 0, default: 1200, description: 'Requests per user per minute; `0` turns rate limiting off.' },
     WEBHOOK_RETRY_DELAYS_S: { type: 'string', pattern: '^ *[0-9]{1,7} *(, *[0-9]{1,7} *){0,19}$', default: '5,30,120,600,3600,21600,86400', description: 'Seconds before each retry of a failed webhook delivery, counted from the end of the failed attempt (comma list); after the last one fails the webhook is disabled.' },
     WEBHOOK_ALLOW_PRIVATE_TARGETS: { type: 'boolean', default: false, description: 'Let webhooks target private, loopback and link-local addresses and `http` URLs (local development and tests only).' },
-    WEBHOOK_DELIVERY_CONCURRENCY: { type: 'integer', minimum: 0, maximum: 1000, default: 10, description: 'Webhook deliveries each process makes at once from the queue in PostgreSQL (0: this process delivers none).' }
+    JOB_CONCURRENCY: { type: 'integer', minimum: 0, maximum: 1000, default: 10, description: 'Background jobs (webhook deliveries) each process runs at once from the queue in PostgreSQL (0: this process runs none).' },
+    JOB_LAPSE_MS: { type: 'integer', minimum: 1000, maximum: 3600000, default: 60000, description: 'How long a process running jobs may stay silent (it says it is alive every quarter of this) before another process takes back the jobs it had started.' }
   }
 } as const
 
@@ -86,7 +87,8 @@ export interface Config {
   trash: { retentionDays: number, purgeIntervalMs: number }
   sync: { retentionDays: number }
   events: { maxStreamsPerUser: number, heartbeatMs: number }
-  webhooks: { retryDelaysS: number[], allowPrivateTargets: boolean, deliveryConcurrency: number }
+  webhooks: { retryDelaysS: number[], allowPrivateTargets: boolean }
+  jobs: { concurrency: number, lapseMs: number }
 }
 
 /**
@@ -162,7 +164,8 @@ interface RawEnv {
   EVENTS_HEARTBEAT_MS: number
   WEBHOOK_RETRY_DELAYS_S: string
   WEBHOOK_ALLOW_PRIVATE_TARGETS: boolean
-  WEBHOOK_DELIVERY_CONCURRENCY: number
+  JOB_CONCURRENCY: number
+  JOB_LAPSE_MS: number
 }
 
 function validateEnv (env: Record<string, string | undefined>): RawEnv {
@@ -251,9 +254,9 @@ export function loadConfig (env: Record<string, string | undefined>): Readonly<C
     events: { maxStreamsPerUser: raw.EVENTS_MAX_STREAMS_PER_USER, heartbeatMs: raw.EVENTS_HEARTBEAT_MS },
     webhooks: {
       retryDelaysS: raw.WEBHOOK_RETRY_DELAYS_S.split(',').map((delay) => Number(delay.trim())),
-      allowPrivateTargets: raw.WEBHOOK_ALLOW_PRIVATE_TARGETS,
-      deliveryConcurrency: raw.WEBHOOK_DELIVERY_CONCURRENCY
-    }
+      allowPrivateTargets: raw.WEBHOOK_ALLOW_PRIVATE_TARGETS
+    },
+    jobs: { concurrency: raw.JOB_CONCURRENCY, lapseMs: raw.JOB_LAPSE_MS }
   }
   return deepFreeze(config)
 }

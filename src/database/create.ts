@@ -33,6 +33,8 @@ export interface DatabaseHandle {
   forUser: (userId: string) => Kysely<Database>
   /** Ends the pool (also what `db.destroy()` does). */
   destroy: () => Promise<void>
+  /** The database's connection string, as given (its user the owner: the job queue connects with it). */
+  readonly url: string
 }
 
 export function openDatabase ({ url, poolMax, statementTimeoutMs, role, onPoolError }: DatabaseOptions): DatabaseHandle {
@@ -57,6 +59,7 @@ export function openDatabase ({ url, poolMax, statementTimeoutMs, role, onPoolEr
   const db = new Kysely<Database>({ dialect: new ServiceDialect(pool, typeParsers) })
   return {
     db,
+    url,
     // A Kysely per user is a handful of small objects; the pool, and each connection's
     // prepared statements, are shared.
     // Every statement names its user (app.user_id) whatever the role: row-level security's

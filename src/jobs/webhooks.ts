@@ -1,19 +1,16 @@
 /**
- * Webhook delivery (API.md, Webhooks), in every service process by default: a loop that
- * leases due deliveries from the queue in PostgreSQL (repositories/webhooks.ts `claimDue`:
- * FOR UPDATE SKIP LOCKED and a lease, so any number of processes share the queue and a
- * delivery is made by one of them at a time), makes each attempt (webhook-sender.ts) and
- * records it with what follows: done, a retry `retryDelaysS[n - 1]` seconds after the end
- * of attempt n, or the webhook disabled after the last retry or `failureWindowS` of failures.
- * The queue is filled by a trigger in the changing transaction, so nothing committed is
- * lost and nothing rolled back is sent; a process that dies mid-attempt leaves its lease to
- * run out, and the attempt is made again (at least once). The queue is polled every
- * `pollIntervalMs` (one index probe when nothing is due), which bounds the delay from a
- * commit to its first attempt.
- * Adds `app.checkWebhookTarget(url)` (the save-time check of the same rules) and
- * `app.deliverWebhooks()` (one round now). Started when the app is ready; on close no new
- * attempt starts, attempts in flight are cut short and their leases released (the delivery
- * is made again at once, by another process or after a restart).
+ * Webhook delivery (API.md, Webhooks): the `deliver_webhook` task of the job queue
+ * (queue.ts). A change's transaction owes a delivery to each matching webhook (a row of
+ * webhook_deliveries) and adds its job (db/migrations/202611281600_job_queue.ts), so nothing
+ * committed is lost and nothing rolled back is sent. The job makes the next attempt
+ * (webhook-sender.ts) and records it with what follows: done, a retry `retryDelaysS[n - 1]`
+ * seconds after the end of attempt n (the same job added again, due then, in the recording
+ * transaction), or the webhook disabled after the last retry or `failureWindowS` of failures.
+ * A job whose delivery is no longer owed does nothing, so a job run twice (its process died
+ * after the attempt) makes at most one attempt more: at least once.
+ * Adds `app.checkWebhookTarget(url)` (the save-time check of the same rules). When the service
+ * closes, an attempt in flight is cut short and its job fails, to run again in another
+ * process or after the restart.
  */
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
@@ -29,13 +26,8 @@ export interface WebhookJobOptions {
   retryDelaysS: readonly number[]
   /** WEBHOOK_ALLOW_PRIVATE_TARGETS. */
   allowPrivateTargets: boolean
-  /** WEBHOOK_DELIVERY_CONCURRENCY: attempts in flight at once in this process (0: none). */
-  concurrency: number
-  pollIntervalMs?: number
   /** API.md: 3 days of failures disable a webhook. */
   failureWindowS?: number
-  /** How long a claimed delivery is this process's (more than an attempt's 10 s). */
-  leaseSeconds?: number
   limits?: SendLimits
   /** Host name resolution (tests resolve names to 127.0.0.1 or to a public address). */
   resolve?: ResolveHost
@@ -45,37 +37,40 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Why this URL may not be a webhook's (for a 400 on /url), or null when it may. */
     checkWebhookTarget: (url: string) => Promise<string | null>
-    /** Claims what is due now and makes those attempts; resolves to how many it made. */
-    deliverWebhooks: () => Promise<number>
   }
 }
 
 const THREE_DAYS_S = 3 * 24 * 3600
 
+/** What schedule_webhook_delivery puts in a job: the delivery's identity, nothing else. */
+interface DeliveryJob {
+  user_id: string
+  webhook_id: string
+  event_seq: string
+}
+
 const webhookJobs: FastifyPluginAsync<WebhookJobOptions> = async (app, options) => {
-  const {
-    retryDelaysS, allowPrivateTargets, concurrency, pollIntervalMs = 1000, failureWindowS = THREE_DAYS_S,
-    leaseSeconds = 60, limits = DEFAULT_LIMITS, resolve = systemResolver
-  } = options
+  const { retryDelaysS, allowPrivateTargets, failureWindowS = THREE_DAYS_S, limits = DEFAULT_LIMITS, resolve = systemResolver } = options
   const policy = { allowPrivate: allowPrivateTargets, resolve }
   const retry = { delaysS: retryDelaysS, failureWindowS }
   const closing = new AbortController()
-  const inFlight = new Set<Promise<void>>()
 
   app.decorate('checkWebhookTarget', async (url: string) => {
     const target = await checkTarget(url, policy)
     return target.ok ? null : target.reason
   })
 
-  async function attempt (job: webhooks.ClaimedDelivery): Promise<void> {
+  async function attempt (job: DeliveryJob, signal: AbortSignal): Promise<void> {
     const { user_id: userId, webhook_id: webhookId, event_seq: eventSeq } = job
     const db = app.database.forUser(userId)
+    const owed = await webhooks.findDelivery(db, userId, webhookId, eventSeq)
+    // Made, cancelled, or its webhook deleted since the job was added: nothing to do.
+    if (owed === undefined) return
     const webhook = await webhooks.findById(db, userId, webhookId)
     const row = await events.findBySeq(db, userId, eventSeq)
-    // Deleted or disabled since it was queued (their queue rows go with them; this one was
-    // claimed first), or the event expired: nothing to send.
+    // Disabled since it was queued, or the event expired: nothing to send.
     if (webhook === undefined || !webhook.enabled || row === undefined) {
-      if (webhook !== undefined) await webhooks.dequeue(db, userId, webhookId, eventSeq)
+      await webhooks.dequeue(db, userId, webhookId, eventSeq)
       return
     }
     const event = toEvent(row)
@@ -97,19 +92,17 @@ const webhookJobs: FastifyPluginAsync<WebhookJobOptions> = async (app, options) 
           'webhook-signature': webhookSignature(webhook.secret, event.id, timestamp, body)
         },
         body,
-        signal: closing.signal
+        signal
       }, limits)
     } else {
       outcome = { statusCode: null, error: target.error === 'invalid-url' ? 'refused-address' : target.error }
     }
-    if (outcome.error === 'aborted') {
-      await webhooks.release(db, userId, webhookId, eventSeq)
-      return
-    }
+    // The service is closing: the job fails, and runs again (here after a restart, or elsewhere).
+    if (outcome.error === 'aborted') throw new Error('webhook attempt cut short by shutdown')
     const statusCode = outcome.statusCode
     const result = await webhooks.recordAttempt(db, userId, webhookId, {
       eventSeq,
-      attempt: job.attempts + 1,
+      attempt: owed.attempts + 1,
       startedAt,
       statusCode,
       error: outcome.error,
@@ -119,42 +112,11 @@ const webhookJobs: FastifyPluginAsync<WebhookJobOptions> = async (app, options) 
     if (result === 'disabled') app.log.warn({ webhook_id: webhookId, user_id: userId }, 'webhook disabled after failed deliveries')
   }
 
-  async function deliverWebhooks (): Promise<number> {
-    const room = concurrency - inFlight.size
-    if (room <= 0 || closing.signal.aborted) return 0
-    const jobs = await webhooks.claimDue(app.database.db, leaseSeconds, room)
-    for (const job of jobs) {
-      const running = attempt(job)
-        .catch((error: unknown) => { app.log.warn({ err: error, webhook_id: job.webhook_id }, 'webhook delivery failed; made again when its lease ends') })
-        .finally(() => { inFlight.delete(running) })
-      inFlight.add(running)
-    }
-    return jobs.length
-  }
-  app.decorate('deliverWebhooks', async () => {
-    const claimed = await deliverWebhooks()
-    await Promise.all([...inFlight])
-    return claimed
+  app.jobQueue.define('deliver_webhook', async (payload, helpers) => {
+    await attempt(payload as DeliveryJob, AbortSignal.any([closing.signal, helpers.abortSignal]))
   })
-
-  if (concurrency === 0) return
-  let timer: NodeJS.Timeout | undefined
-  const poll = (): void => {
-    deliverWebhooks()
-      .catch((error: unknown) => { app.log.warn({ err: error }, 'webhook queue poll failed; retried at the next interval') })
-      .finally(() => {
-        if (!closing.signal.aborted) {
-          timer = setTimeout(poll, pollIntervalMs)
-          timer.unref()
-        }
-      })
-  }
-  app.addHook('onReady', async () => { poll() })
-  app.addHook('onClose', async () => {
-    closing.abort()
-    clearTimeout(timer)
-    await Promise.all([...inFlight])
-  })
+  // Before the queue stops (onClose): it would otherwise wait for attempts in flight.
+  app.addHook('preClose', async () => { closing.abort() })
 }
 
-export default fp(webhookJobs, { name: 'webhook-jobs', dependencies: ['database'] })
+export default fp(webhookJobs, { name: 'webhook-jobs', dependencies: ['database', 'job-queue'] })

@@ -1,9 +1,9 @@
 /**
  * Webhooks, their delivery queue and delivery log (db/migrations/202611281300_webhooks.ts).
- * Every statement is scoped by the owner's id, which comes second in every signature, except
- * `claimDue`, the worker's lease over every user's due deliveries. A miss is a returned value.
- * The queue is filled by a trigger on events, in the changing transaction; it is never
- * written here on the write path.
+ * Every statement is scoped by the owner's id, which comes second in every signature. A miss
+ * is a returned value. Deliveries are owed (and their jobs added) by a trigger on events, in
+ * the changing transaction (db/migrations/202611281600_job_queue.ts); they are never written
+ * here on the write path.
  */
 import { type Kysely, sql } from 'kysely'
 import { atomically } from '../database/transactions.js'
@@ -116,25 +116,11 @@ export async function listAttempts (db: Kysely<Database>, userId: string, webhoo
 }
 
 /** A delivery the worker holds the lease of. */
-export interface ClaimedDelivery {
-  user_id: string
-  webhook_id: string
-  event_seq: string
-  /** Attempts made before this one. */
-  attempts: number
-}
-
-/**
- * Leases up to `batch` due deliveries of any user for `leaseSeconds` (a function of the
- * migration: the one statement here that names no user). Another process skips them until
- * the lease ends; one that dies mid-attempt leaves them to be claimed again after it.
- */
-export async function claimDue (db: Kysely<Database>, leaseSeconds: number, batch: number): Promise<ClaimedDelivery[]> {
-  const { rows } = await sql<ClaimedDelivery>`
-    SELECT user_id, webhook_id, event_seq::text AS event_seq, attempts
-    FROM claim_webhook_deliveries(${leaseSeconds} * interval '1 second', ${batch}::integer)
-  `.execute(db)
-  return rows
+/** A delivery still owed: the attempts made so far. */
+export async function findDelivery (db: Kysely<Database>, userId: string, webhookId: string, eventSeq: string): Promise<{ attempts: number } | undefined> {
+  return await db.selectFrom('webhook_deliveries').select('attempts')
+    .where('user_id', '=', userId).where('webhook_id', '=', webhookId).where('event_seq', '=', eventSeq)
+    .executeTakeFirst()
 }
 
 /** Drops a queued delivery that cannot be made (its event expired). */
@@ -231,10 +217,15 @@ export async function recordAttempt (db: Kysely<Database>, userId: string, webho
       `.execute(trx)
       return 'disabled'
     }
+    // The job that makes the next attempt is added in this transaction: a retry is owed and
+    // scheduled together, or neither.
     const { rows: [due] } = await sql<{ run_at: string }>`
-      UPDATE webhook_deliveries SET attempts = ${record.attempt}, run_at = now() + ${delay} * interval '1 second', locked_until = NULL
-      WHERE user_id = ${userId} AND webhook_id = ${webhookId} AND event_seq = ${record.eventSeq}::bigint
-      RETURNING run_at
+      WITH due AS (
+        UPDATE webhook_deliveries SET attempts = ${record.attempt}, run_at = now() + ${delay} * interval '1 second'
+        WHERE user_id = ${userId} AND webhook_id = ${webhookId} AND event_seq = ${record.eventSeq}::bigint
+        RETURNING user_id, webhook_id, event_seq, run_at
+      )
+      SELECT run_at, schedule_webhook_delivery(user_id, webhook_id, event_seq, run_at) FROM due
     `.execute(trx)
     await trx.updateTable('webhooks').set({ failing_since: sql`coalesce(failing_since, ${record.startedAt.toISOString()}::timestamptz)` })
       .where('user_id', '=', userId).where('id', '=', webhookId).execute()
@@ -258,11 +249,4 @@ async function trimAttempts (db: Kysely<Database>, userId: string, webhookId: st
     ) AS old
     WHERE a.user_id = ${userId} AND a.webhook_id = ${webhookId} AND a.event_seq = old.event_seq AND a.attempt = old.attempt
   `.execute(db)
-}
-
-/** Gives a claimed delivery back at once (the process is closing before its attempt ended). */
-export async function release (db: Kysely<Database>, userId: string, webhookId: string, eventSeq: string): Promise<void> {
-  await db.updateTable('webhook_deliveries').set({ locked_until: null })
-    .where('user_id', '=', userId).where('webhook_id', '=', webhookId).where('event_seq', '=', eventSeq)
-    .execute()
 }

@@ -25,7 +25,7 @@ t.test('a database outage under a running service', async (t) => {
   t.teardown(async () => { await server.stop(); rmSync(dataDir, { recursive: true, force: true }) })
   const url = await ensureDatabase(server.url, EMBEDDED_DATABASE)
   const migrator = createDatabase({ url, poolMax: 1 })
-  await migrateToLatest(migrator)
+  await migrateToLatest(migrator, url)
   await migrator.destroy()
 
   const app = await buildTestApp(t, { ownPool: true, env: { DATABASE_URL: url } })

@@ -1,6 +1,7 @@
 /**
  * Webhook deliveries survive the service: a retry that falls due while the only process is
- * dead (SIGKILL, no shutdown) is made once it is back, with the same webhook-id.
+ * dead (SIGKILL, no shutdown) is made once it is back, with the same webhook-id; an attempt
+ * cut off by a crash is made again by another process once the dead one has lapsed.
  */
 import { sql } from 'kysely'
 import t from 'tap'
@@ -57,4 +58,34 @@ t.test('a retry due while the service is down is made after it comes back', asyn
   while ((await attempts()).length < 2 && Date.now() < recorded) await new Promise((resolve) => setTimeout(resolve, 50))
   t.same(await attempts(), [{ attempt: 1, status_code: 500 }, { attempt: 2, status_code: 204 }])
   await restarted.stop()
+})
+
+t.test('an attempt cut off by a crash is made again by another process, once the dead one lapses', async (t) => {
+  const { url } = await isolatedDatabase(t)
+  const env = {
+    DATABASE_URL: url,
+    JWT_SECRET: TEST_SECRET,
+    MIGRATE_ON_START: 'false',
+    NODE_ENV: 'test',
+    WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
+    JOB_LAPSE_MS: '2000'
+  }
+  // The first request is never answered: the process is killed while it waits.
+  const receiver = await startReceiver(t, (_request, response) => { if (receiver.received.length > 1) response.writeHead(204).end() })
+  const crashing = await startServer(t, env)
+  const headers = { ...bearer(tokenFor(newUserId('cut-off'))), 'content-type': 'application/json' }
+  t.equal((await fetch(`${crashing.baseUrl}/api/me/webhooks`, { method: 'POST', headers, body: JSON.stringify({ url: `http://127.0.0.1:${receiver.port}/hook`, events: ['task.created'] }) })).status, 201)
+  t.equal((await fetch(`${crashing.baseUrl}/api/me/tasks`, { method: 'POST', headers, body: JSON.stringify({ title: 'cut off' }) })).status, 201)
+  const [first] = await receiver.waitFor(1, 10_000)
+  crashing.child.kill('SIGKILL')
+  await new Promise((resolve) => crashing.child.once('exit', resolve))
+
+  const other = await startServer(t, env)
+  const back = Date.now()
+  const [, again] = await receiver.waitFor(2, 15_000)
+  t.ok((again?.at ?? Infinity) - back < 10_000, `made again ${(again?.at ?? 0) - back} ms after the other process started (lapse 2 s)`)
+  t.equal(again?.headers['webhook-id'], first?.headers['webhook-id'], 'the same delivery')
+  await new Promise((resolve) => setTimeout(resolve, 1_500))
+  t.equal(receiver.received.length, 2, 'and made once')
+  await other.stop()
 })

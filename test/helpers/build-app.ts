@@ -23,7 +23,7 @@ export function testConfig (env: Record<string, string> = {}): Readonly<Resolved
     // Test apps share one database: one that delivered webhooks would make the attempts of
     // another file's webhooks, with its own settings. Delivery tests turn it on, on a
     // database of their own.
-    WEBHOOK_DELIVERY_CONCURRENCY: '0',
+    JOB_CONCURRENCY: '0',
     ...env
   }))
 }

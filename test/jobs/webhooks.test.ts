@@ -32,7 +32,7 @@ async function setup (t: Test, env: Record<string, string> = {}, resolve: Resolv
   t.teardown(async () => { await database.destroy() })
   const app = await buildTestApp(t, {
     database,
-    env: { WEBHOOK_DELIVERY_CONCURRENCY: '5', WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_RETRY_DELAYS_S: '1,1', ...env },
+    env: { JOB_CONCURRENCY: '5', WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_RETRY_DELAYS_S: '1,1', ...env },
     webhookResolve: resolve
   })
   return { app, db, user: newUser('hooks') }
@@ -218,7 +218,7 @@ t.test('two processes share the queue: each event is delivered once', async (t) 
   // what is shared between processes, and they go through the database alone).
   const second = await buildTestApp(t, {
     database: s.app.database,
-    env: { WEBHOOK_DELIVERY_CONCURRENCY: '5', WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' },
+    env: { JOB_CONCURRENCY: '5', WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' },
     webhookResolve: resolveTo('127.0.0.1')
   })
   const receiver = await startReceiver(t, (_request, response) => { setTimeout(() => response.writeHead(200).end(), 50) })

@@ -5,7 +5,7 @@ import { createMigrator, migrateDown, migrateToLatest } from '../../src/database
 import { isolatedDatabase } from '../helpers/database.js'
 
 t.test('migrations', async (t) => {
-  const { db } = await isolatedDatabase(t)
+  const { db, url } = await isolatedDatabase(t)
   const tables = async (): Promise<string[]> => (await sql<{ tablename: string }>`
     SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE 'kysely_%' ORDER BY tablename
   `.execute(db)).rows.map((r) => r.tablename)
@@ -13,14 +13,14 @@ t.test('migrations', async (t) => {
   t.test('the template is at the latest migration', async (t) => {
     const pending = (await createMigrator(db).getMigrations()).filter((m) => m.executedAt === undefined)
     t.same(pending, [])
-    t.same(await migrateToLatest(db), [], 'nothing left to apply')
+    t.same(await migrateToLatest(db, url), [], 'nothing left to apply')
   })
 
   t.test('each migration reverts cleanly and applies again', async (t) => {
     const all = await createMigrator(db).getMigrations()
     for (let i = 0; i < all.length; i++) await migrateDown(db)
     t.same(await tables(), [])
-    t.same(await migrateToLatest(db), all.map((m) => m.name))
+    t.same(await migrateToLatest(db, url), all.map((m) => m.name))
     t.ok((await tables()).includes('tasks'))
   })
 })

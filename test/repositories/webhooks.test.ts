@@ -34,13 +34,20 @@ t.test('webhook queue', async (t) => {
     t.equal(await queued(), 1, 'category.created is not among its events')
   })
 
-  t.test('a claimed delivery is leased: a second claim skips it', async (t) => {
-    const first = await webhooks.claimDue(service.db, 60, 10)
-    t.equal(first.length, 1)
-    t.match(first[0], { user_id: userId, webhook_id: hook.id, attempts: 0 })
-    t.same(await webhooks.claimDue(service.db, 60, 10), [], 'another process finds nothing due')
-    await webhooks.release(db, userId, hook.id, first[0]?.event_seq ?? '')
-    t.equal((await webhooks.claimDue(service.db, 60, 10)).length, 1, 'released: claimable again')
+  /** The queue's jobs for this user's deliveries (its table: the public view has no payload). */
+  const jobs = async (): Promise<Array<{ key: string, run_at: string, payload: Record<string, string> }>> => (await sql<{ key: string, run_at: string, payload: Record<string, string> }>`
+    SELECT key, run_at, payload FROM graphile_worker._private_jobs WHERE payload->>'user_id' = ${userId} ORDER BY id
+  `.execute(owner)).rows
+
+  t.test('each delivery owed has its job, added in the same transaction, naming the delivery and nothing else', async (t) => {
+    const [delivery] = (await sql<{ event_seq: string }>`SELECT event_seq::text FROM webhook_deliveries WHERE user_id = ${userId}`.execute(owner)).rows
+    t.match(await jobs(), [{ key: `webhook-delivery:${hook.id}:${delivery?.event_seq ?? ''}`, payload: { user_id: userId, webhook_id: hook.id, event_seq: delivery?.event_seq } }])
+    t.same(Object.keys((await jobs())[0]?.payload ?? {}).sort(), ['event_seq', 'user_id', 'webhook_id'])
+  })
+
+  t.test('the service\'s role cannot add a job for a delivery that is not owed, nor reach the queue\'s tables', async (t) => {
+    await t.rejects(sql`SELECT schedule_webhook_delivery(${userId}, ${hook.id}::uuid, 999999, now())`.execute(db), /no delivery of event 999999/)
+    await t.rejects(sql`SELECT count(*) FROM graphile_worker.jobs`.execute(db), /permission denied/)
   })
 
   t.test('failures for longer than the window disable the webhook even with retries left', async (t) => {
@@ -48,6 +55,8 @@ t.test('webhook queue', async (t) => {
     const policy = { delaysS: [5, 30, 120], failureWindowS: 3 * 24 * 3600 }
     const failure = { eventSeq: job?.event_seq ?? '', attempt: 1, startedAt: new Date(), statusCode: 500, error: null, durationMs: 12, delivered: false }
     t.equal(await webhooks.recordAttempt(db, userId, hook.id, failure, policy), 'retry')
+    const [retry] = await jobs()
+    t.ok(retry !== undefined && Date.parse(retry.run_at) > Date.now() + 3_000, 'the retry\'s job is due 5 s after the attempt')
     await sql`UPDATE webhooks SET failing_since = now() - interval '3 days 1 minute' WHERE id = ${hook.id}`.execute(owner)
     t.equal(await webhooks.recordAttempt(db, userId, hook.id, { ...failure, attempt: 2 }, policy), 'disabled')
     const row = await webhooks.findById(db, userId, hook.id)
