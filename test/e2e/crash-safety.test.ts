@@ -46,7 +46,9 @@ t.test('a crash during a burst of writes', async (t) => {
     }
   }
   const workers = Array.from({ length: 8 }, async (_, n) => { await worker(n) })
-  await new Promise((resolve) => setTimeout(resolve, 1_500))
+  // At least 1.5 s of burst and 30 acknowledged writes (a slow disk takes longer to get there).
+  const burstStarted = Date.now()
+  while ((Date.now() - burstStarted < 1_500 || acknowledged.size < 30) && Date.now() - burstStarted < 20_000) await new Promise((resolve) => setTimeout(resolve, 50))
   crash.done = true
   server.child.kill('SIGKILL')
   await Promise.all(workers)

@@ -15,12 +15,12 @@ import { migrateToLatest } from '../../src/database/migrate.js'
 import { buildTestApp } from '../helpers/build-app.js'
 import { inject } from '../helpers/contract.js'
 import { newUser } from '../helpers/factories.js'
-import { ROOT } from '../helpers/server.js'
+import { freePort, ROOT } from '../helpers/server.js'
 
 t.test('a database outage under a running service', async (t) => {
   const dataDir = path.join(ROOT, '.data', `outage-${randomBytes(4).toString('hex')}`)
   mkdirSync(dataDir, { recursive: true, mode: 0o755 })
-  const port = 57000 + Math.floor(Math.random() * 2000)
+  const port = await freePort()
   let server = await startEmbeddedPostgres({ dataDir, port })
   t.teardown(async () => { await server.stop(); rmSync(dataDir, { recursive: true, force: true }) })
   const url = await ensureDatabase(server.url, EMBEDDED_DATABASE)

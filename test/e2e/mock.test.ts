@@ -1,18 +1,8 @@
 /** npm run mock: Prism serves the contract's examples, so front ends can start before a backend. */
 import { spawn } from 'node:child_process'
-import { createServer } from 'node:net'
 import t from 'tap'
 import { contractViolations } from '../../src/contract/conformance.js'
-import { ROOT } from '../helpers/server.js'
-
-async function freePort (): Promise<number> {
-  return await new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number }
-      probe.close(() => { resolve(port) })
-    })
-  })
-}
+import { freePort, ROOT } from '../helpers/server.js'
 
 t.test('the Prism mock answers with the contract\'s examples', async (t) => {
   const port = await freePort()

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir, userInfo } from 'node:os'
 import path from 'node:path'
 import t from 'tap'
-import { ROOT } from '../helpers/server.js'
+import { freePort, ROOT } from '../helpers/server.js'
 
 interface Exit { code: number | null, stdout: string, stderr: string, ms: number }
 
@@ -36,7 +36,7 @@ t.test('as root, DATA_DIR in a private folder: refused in one sentence', { skip:
   t.teardown(() => { rmSync(parent, { recursive: true, force: true }) })
   const dataDir = path.join(parent, 'data')
   mkdirSync(dataDir)
-  const pgPort = 56000 + Math.floor(Math.random() * 4000)
+  const pgPort = await freePort()
 
   const result = await run({ DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(pgPort), JWT_SECRET: 's'.repeat(32) })
   t.equal(result.code, 1, 'exits 1')

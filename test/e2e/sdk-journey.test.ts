@@ -7,7 +7,8 @@
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import { createTodoClient, etagOf, runBatch, StreamError, streamEvents, SyncError, syncAll, type Task, type TodoEvent } from 'todo-contract/client'
-import { sharedUrl } from '../helpers/database.js'
+import { sharedDb, sharedUrl } from '../helpers/database.js'
+import { streamsRegistered } from '../helpers/event-stream.js'
 import { startServer } from '../helpers/server.js'
 import { newUserId, TEST_SECRET, tokenFor } from '../helpers/tokens.js'
 
@@ -117,7 +118,7 @@ t.test('a user journey through the SDK', async (t) => {
   const stop = new AbortController()
   const received: TodoEvent[] = []
   const listening = (async () => { for await (const event of streamEvents(api, { signal: stop.signal })) received.push(event) })()
-  await new Promise((resolve) => setTimeout(resolve, 300))
+  await streamsRegistered(sharedDb(t), userId, 1)
   const live = await api.POST('/api/{user_id}/tasks', { params: { path: me }, body: { title: 'Seen live' } })
   const until = Date.now() + 5_000
   while (received.length === 0 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20))

@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { createSigner } from 'fast-jwt'
 import t from 'tap'
-import { ROOT, startServer } from '../helpers/server.js'
+import { freePort, ROOT, startServer } from '../helpers/server.js'
 
 t.test('npm start on the embedded database', async (t) => {
   // Inside the checkout, not a 0700 temp folder: the embedded server may run as the
@@ -16,7 +16,7 @@ t.test('npm start on the embedded database', async (t) => {
   const dataDir = path.join(ROOT, '.data', `e2e-${randomBytes(4).toString('hex')}`)
   mkdirSync(dataDir, { recursive: true, mode: 0o755 })
   t.teardown(() => { rmSync(dataDir, { recursive: true, force: true }) })
-  const pgPort = 56000 + Math.floor(Math.random() * 4000)
+  const pgPort = await freePort()
 
   const env = { DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(pgPort), NODE_ENV: 'development' }
   const first = await startServer(t, env)

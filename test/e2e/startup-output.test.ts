@@ -10,7 +10,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import t, { type Test } from 'tap'
-import { ROOT, startServer } from '../helpers/server.js'
+import { freePort, ROOT, startServer } from '../helpers/server.js'
 import { hasCommand } from '../helpers/commands.js'
 
 const base = mkdtempSync(path.join(tmpdir(), 'todo-startup-'))
@@ -18,7 +18,7 @@ chmodSync(base, 0o755)
 t.teardown(() => { rmSync(base, { recursive: true, force: true }) })
 const env = {
   DATA_DIR: path.join(base, 'data'),
-  EMBEDDED_PG_PORT: String(56000 + Math.floor(Math.random() * 4000)),
+  EMBEDDED_PG_PORT: String(await freePort()),
   NODE_ENV: 'development',
   // A configured key: the loud local-secret notice is meant, not a warning to get rid of.
   JWT_SECRET: 's'.repeat(32)

@@ -19,7 +19,8 @@ t.test('a retry due while the service is down is made after it comes back', asyn
     NODE_ENV: 'test',
     LOG_LEVEL: 'info',
     WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
-    WEBHOOK_RETRY_DELAYS_S: '3'
+    // Long enough that the test sees the retry queued and kills the process before it is due.
+    WEBHOOK_RETRY_DELAYS_S: '6'
   }
   let status = 500
   const receiver = await startReceiver(t, (_request, response) => { response.writeHead(status).end() })

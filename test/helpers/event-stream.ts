@@ -2,7 +2,9 @@
  * An event stream read as a client reads it: fetch streaming, the raw text kept, events parsed
  * from it, and waits bounded in time.
  */
+import type { Kysely } from 'kysely'
 import type { ApiEvent } from '../../src/domain/events.js'
+import type { Database } from '../../src/database/types.js'
 
 export interface OpenedStream {
   status: number
@@ -64,5 +66,19 @@ export async function openStream (baseUrl: string, headers: Record<string, strin
     ended,
     close: () => { abort.abort() },
     body
+  }
+}
+
+/**
+ * Resolves once `count` streams of the user are registered (a stream starts where its
+ * registration committed: an event written before that is not its). Rejects after `ms`.
+ */
+export async function streamsRegistered (db: Kysely<Database>, userId: string, count: number, ms = 5_000): Promise<void> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    const rows = await db.selectFrom('event_streams').select('id').where('user_id', '=', userId).execute()
+    if (rows.length === count) return
+    if (Date.now() > deadline) throw new Error(`${rows.length} streams of ${userId} registered, not ${count}, within ${ms} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
   }
 }

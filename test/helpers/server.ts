@@ -3,10 +3,24 @@
  * for end-to-end tests. Resolves once it listens; stopped (SIGKILL) when the test ends.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
+import { createServer } from 'node:net'
 import path from 'node:path'
 import type { Test } from 'tap'
 
 export const ROOT = path.resolve(import.meta.dirname, '../..')
+
+/**
+ * A port free on 127.0.0.1 now (the system's choice: a random pick can collide with another
+ * test's, or with a client socket's ephemeral port).
+ */
+export async function freePort (): Promise<number> {
+  return await new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number }
+      probe.close(() => { resolve(port) })
+    })
+  })
+}
 
 export interface RunningServer { child: ChildProcess, baseUrl: string, output: () => string, stop: (signal?: NodeJS.Signals) => Promise<number | null> }
 

@@ -9,7 +9,7 @@ import t, { type Test } from 'tap'
 import { createTodoClient, subscribe } from 'todo-contract/client'
 import { buildTestApp } from '../helpers/build-app.js'
 import { sharedDb, sharedUrl } from '../helpers/database.js'
-import { type OpenedStream, openStream } from '../helpers/event-stream.js'
+import { type OpenedStream, openStream, streamsRegistered } from '../helpers/event-stream.js'
 import { createTask, newUser } from '../helpers/factories.js'
 import { tokenFor } from '../helpers/tokens.js'
 
@@ -154,7 +154,7 @@ t.test('streamEvents', async (t) => {
     t.equal(extra.status, 429)
     t.match(extra.body, { type: 'urn:todo-contract:problem:rate-limited' })
     open[0]?.close()
-    await new Promise((resolve) => setTimeout(resolve, 300))
+    await streamsRegistered(sharedDb(t), user.id, 2)
     const again = await openStream(baseUrl, user.headers)
     t.equal(again.status, 200, 'a closed stream frees its place')
     for (const stream of [...open, again]) stream.close()
@@ -168,7 +168,7 @@ t.test('streamEvents', async (t) => {
     const stop = new AbortController()
     const seen: string[] = []
     const subscription = subscribe(createTodoClient({ baseUrl, token: tokenFor(user.id) }), { onEvent: (event) => { seen.push((event.data as { title: string }).title) }, signal: stop.signal, retryMs: 100 })
-    await new Promise((resolve) => setTimeout(resolve, 300))
+    await streamsRegistered(sharedDb(t), user.id, 1)
     await createTask(t, app, user, { title: 'one' })
     const until = async (n: number): Promise<void> => {
       const deadline = Date.now() + 5_000
