@@ -28,9 +28,19 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * An event's SSE frame, made once per row: the streams of a user in this process share the
+ * feed's rows (events/user-feed.ts), so ten streams serialize a change once, not ten times.
+ */
+const frames = new WeakMap<EventRow, string>()
 const format = (row: EventRow): string => {
-  const event = toEvent(row)
-  return `id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`
+  let frame = frames.get(row)
+  if (frame === undefined) {
+    const event = toEvent(row)
+    frame = `id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`
+    frames.set(row, frame)
+  }
+  return frame
 }
 
 /** A wake-up that is never lost: one that comes while nobody waits is kept for the next wait. */
