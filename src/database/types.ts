@@ -16,6 +16,7 @@ export interface UserTable {
   id: string
   email: string | null
   name: string | null
+  time_zone: string | null
   created_at: Timestamp
   updated_at: Timestamp
 }

@@ -23,7 +23,14 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Update the caller's settings
+         * @description JSON merge patch (RFC 7396) of the caller's settings: `time_zone`, an IANA time zone
+         *     name (links such as `Asia/Calcutta` or `Etc/UTC` included) that the service's runtime
+         *     knows, kept and answered exactly as sent; `null` clears it (the user's zone is then
+         *     UTC). An unknown zone is 400 naming `/time_zone`. An empty patch changes nothing.
+         */
+        patch: operations["updateCurrentUser"];
         trace?: never;
     };
     "/api/{user_id}/tasks": {
@@ -1246,6 +1253,7 @@ export interface components {
          *       "id": "auth0|5f8d0e1c2b3a",
          *       "email": "ada@example.com",
          *       "name": "Ada Lovelace",
+         *       "time_zone": "Europe/Berlin",
          *       "created_at": "2026-01-10T09:30:00.000Z"
          *     }
          */
@@ -1256,7 +1264,20 @@ export interface components {
             email: string | null;
             /** @description The `name` claim of the latest token that carried one. */
             name: string | null;
+            /**
+             * @description The user's IANA time zone, as they set it (`updateCurrentUser`); null until set, when the user's zone is UTC.
+             * @example Europe/Berlin
+             */
+            time_zone: string | null;
             created_at: components["schemas"]["Timestamp"];
+        };
+        /** @description The caller's settings to change (JSON merge patch). */
+        UserPatch: {
+            /**
+             * @description An IANA time zone name the service knows (e.g. `Europe/Berlin`, `Asia/Calcutta`, `Etc/UTC`), or null to clear it.
+             * @example America/New_York
+             */
+            time_zone?: string | null;
         };
         /**
          * @description Liveness.
@@ -2184,6 +2205,39 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateCurrentUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/merge-patch+json": components["schemas"]["UserPatch"];
+                "application/json": components["schemas"]["UserPatch"];
+            };
+        };
+        responses: {
+            /** @description The caller, updated. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

@@ -5,6 +5,7 @@
 
 export const operationIndex = {
   getCurrentUser: {"method":"GET","path":"/api/me","authenticated":true,"handled":true,"queryDefaults":{}},
+  updateCurrentUser: {"method":"PATCH","path":"/api/me","authenticated":true,"handled":true,"queryDefaults":{}},
   listTasks: {"method":"GET","path":"/api/{user_id}/tasks","authenticated":true,"handled":true,"queryDefaults":{"status":"all","sort":"created_at","order":"desc","limit":50}},
   createTask: {"method":"POST","path":"/api/{user_id}/tasks","authenticated":true,"handled":true,"queryDefaults":{}},
   getTask: {"method":"GET","path":"/api/{user_id}/tasks/{task_id}","authenticated":true,"handled":true,"queryDefaults":{}},

@@ -1,7 +1,8 @@
 /**
- * Users. The row is keyed by the token's `sub`; the only writer is the auth plugin.
+ * Users. The row is keyed by the token's `sub`; the auth plugin creates it and keeps its
+ * claims, `updateSettings` writes what the user sets.
  */
-import type { Kysely } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 import type { Database, UserRow } from '../database/types.js'
 
 export async function findById (db: Kysely<Database>, userId: string): Promise<UserRow | undefined> {
@@ -26,4 +27,14 @@ export async function upsert (db: Kysely<Database>, userId: string, claims: { em
       eb.and([eb('excluded.name', 'is not', null), eb('excluded.name', 'is distinct from', eb.ref('users.name'))])
     ])))
     .execute()
+}
+
+/** Sets the user's settings given (a merge patch's members); the row as it now is. */
+export async function updateSettings (db: Kysely<Database>, userId: string, settings: { time_zone?: string | null }): Promise<UserRow | undefined> {
+  if (settings.time_zone === undefined) return await findById(db, userId)
+  return await db.updateTable('users')
+    .set({ time_zone: settings.time_zone, updated_at: sql<string>`now()` })
+    .where('id', '=', userId)
+    .returningAll()
+    .executeTakeFirst()
 }
