@@ -1,0 +1,53 @@
+/**
+ * npm run check:breaking in a repository with no release tag: it compares with the contract
+ * before its latest change, so removing a field without a new major fails and adding one
+ * passes (it used to compare HEAD with itself there).
+ */
+import { execFileSync, spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import t from 'tap'
+import { parse, stringify } from 'yaml'
+import { ROOT } from '../helpers/server.js'
+
+const script = path.join(ROOT, 'scripts/check-breaking.ts')
+const tsx = import.meta.resolve('tsx')
+
+t.test('check:breaking with no release tag', async (t) => {
+  const repo = mkdtempSync(path.join(tmpdir(), 'todo-breaking-'))
+  t.teardown(() => { rmSync(repo, { recursive: true, force: true }) })
+  const git = (...args: string[]): void => { execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: repo, stdio: 'ignore' }) }
+  const contract = parse(readFileSync(path.join(ROOT, 'openapi.yaml'), 'utf8'))
+  const write = (edit: (doc: any) => void): void => {
+    const doc = structuredClone(contract)
+    edit(doc)
+    writeFileSync(path.join(repo, 'openapi.yaml'), stringify(doc))
+  }
+  const check = (): { status: number | null, output: string } => {
+    const run = spawnSync(process.execPath, ['--import', tsx, script], { cwd: repo, encoding: 'utf8' })
+    return { status: run.status, output: run.stdout + run.stderr }
+  }
+  git('init', '-q', '-b', 'main')
+  write(() => {})
+  git('add', 'openapi.yaml')
+  git('commit', '-q', '-m', 'contract')
+  t.equal(check().status, 0, 'a single contract has nothing to break')
+
+  write((doc) => { delete doc.components.schemas.Task.properties.tags; doc.components.schemas.Task.required = doc.components.schemas.Task.required.filter((f: string) => f !== 'tags') })
+  let result = check()
+  t.equal(result.status, 1, 'an uncommitted removal of a response field, same major: fails')
+  t.match(result.output, /breaking: .*tags/)
+  git('commit', '-q', '-am', 'remove tags')
+  t.equal(check().status, 1, 'committed: still compared with the contract before it, and fails')
+
+  write((doc) => { doc.info.version = '2.0.0'; delete doc.components.schemas.Task.properties.tags; doc.components.schemas.Task.required = doc.components.schemas.Task.required.filter((f: string) => f !== 'tags') })
+  git('commit', '-q', '-am', 'remove tags in 2.0.0')
+  t.equal(check().status, 0, 'with a new major version: passes')
+
+  write((doc) => { doc.info.version = '2.1.0'; delete doc.components.schemas.Task.properties.tags; doc.components.schemas.Task.required = doc.components.schemas.Task.required.filter((f: string) => f !== 'tags'); doc.components.schemas.User.properties.nickname = { type: ['string', 'null'] }; doc.components.schemas.User.required.push('nickname') })
+  git('commit', '-q', '-am', 'add a response field in 2.1.0')
+  result = check()
+  t.equal(result.status, 0, 'a field added to a response, minor version: passes')
+  t.match(result.output, /2\.0\.0 .*→ 2\.1\.0: 0 breaking/)
+})
