@@ -83,7 +83,7 @@ t.test('stdout piped: JSON lines only, and no warning', async (t) => {
 t.test('stdout a terminal', { skip: hasCommand('script') ? false : 'needs `script` (util-linux)' }, async (t) => {
   t.test('human-readable lines', async (t) => {
     const { output, code } = await runInTerminal(t, {})
-    t.equal(code, 0, 'SIGTERM exits 0')
+    t.equal(code, 0, 'SIGTERM exits 0', { output })
     const plain = lines(withoutColours(output))
     t.ok(plain.some((line) => /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO \(\d+\): Server listening at http:/.test(line)), 'time, level, pid, message')
     t.same(plain.filter((line) => line.startsWith('{')), [], 'no JSON')
@@ -92,7 +92,7 @@ t.test('stdout a terminal', { skip: hasCommand('script') ? false : 'needs `scrip
 
   t.test('LOG_FORMAT=json keeps JSON', async (t) => {
     const { output, code } = await runInTerminal(t, { LOG_FORMAT: 'json' })
-    t.equal(code, 0, 'SIGTERM exits 0')
+    t.equal(code, 0, 'SIGTERM exits 0', { output })
     const records = lines(output).map((line) => JSON.parse(line) as { msg: string })
     t.ok(records.some((r) => r.msg.startsWith('Server listening')), 'every line parses as JSON')
   })

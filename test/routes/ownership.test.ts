@@ -81,7 +81,7 @@ t.test('every /api operation', async (t) => {
     t.same(protectedOperations.map((o) => o.operationId).sort(), [
       'clearCompletedTasks', 'createCategory', 'createTask', 'createWebhook', 'deleteCategory', 'deleteTask', 'deleteWebhook', 'getCategory', 'getCurrentUser', 'getTask', 'getWebhook',
       'listCategories', 'listTasks', 'listTrash', 'listWebhookDeliveries', 'listWebhooks', 'purgeTask', 'replaceTask', 'restoreTask', 'runBatch', 'streamEvents', 'syncChanges', 'toggleTaskCompletion',
-      'updateCategory', 'updateTask', 'updateWebhook'
+      'updateCategory', 'updateCurrentUser', 'updateTask', 'updateWebhook'
     ])
   })
 
