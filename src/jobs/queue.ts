@@ -72,6 +72,8 @@ const jobQueue: FastifyPluginAsync<JobQueueOptions> = async (app, { concurrency,
   let runner: Runner | undefined
   let heartbeat: NodeJS.Timeout | undefined
   let stopping = false
+  /** The start in progress (or done): a close waits for it, or its runner would hold connections. */
+  let starting: Promise<void> | undefined
 
   async function beat (): Promise<void> {
     await pool.query(`
@@ -116,16 +118,16 @@ const jobQueue: FastifyPluginAsync<JobQueueOptions> = async (app, { concurrency,
       if (stopping) return
       app.log.error({ err: outcome === 'ended' ? undefined : outcome }, 'job queue stopped by itself; starting it again in 5 s')
       runner = undefined
-      setTimeout(() => { if (!stopping) start().catch(retry) }, 5_000).unref()
+      setTimeout(() => { if (!stopping) starting = start().catch(retry) }, 5_000).unref()
     }).catch(() => {})
   }
   const retry = (error: unknown): void => {
     app.log.error({ err: error }, 'job queue cannot start; trying again in 5 s')
-    setTimeout(() => { if (!stopping) start().catch(retry) }, 5_000).unref()
+    setTimeout(() => { if (!stopping) starting = start().catch(retry) }, 5_000).unref()
   }
 
   app.addHook('onReady', async () => {
-    start().catch(retry)
+    starting = start().catch(retry)
     heartbeat = setInterval(() => {
       beat().catch((error: unknown) => { app.log.warn({ err: error }, 'job queue heartbeat failed; retried at the next beat') })
     }, heartbeatMs)
@@ -134,6 +136,10 @@ const jobQueue: FastifyPluginAsync<JobQueueOptions> = async (app, { concurrency,
   app.addHook('onClose', async () => {
     stopping = true
     clearInterval(heartbeat)
+    // A close right after the start (a SIGTERM as the service comes up) finds run() still
+    // connecting: its runner must be stopped too, or its LISTEN connection keeps the pool (and
+    // the process) open. Bounded, for a database that does not answer.
+    await Promise.race([starting, new Promise((resolve) => setTimeout(resolve, 5_000).unref())])
     await runner?.stop().catch((error: unknown) => { app.log.warn({ err: error }, 'job queue did not stop cleanly') })
     await pool.query('DELETE FROM job_queue_workers WHERE pool_id = ANY($1::text[])', [[...registered]]).catch(() => {})
     await pool.end()
