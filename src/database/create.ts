@@ -5,6 +5,7 @@
 import { Kysely } from 'kysely'
 import pg from 'pg'
 import { ServiceDialect } from './dialect.js'
+import { poolEnder } from './pool-end.js'
 import { typeParsers } from './type-parsers.js'
 import type { Database } from './types.js'
 
@@ -49,6 +50,7 @@ export function openDatabase ({ url, poolMax, statementTimeoutMs, role, onPoolEr
     ...(statementTimeoutMs === undefined || statementTimeoutMs === 0 ? {} : { statement_timeout: statementTimeoutMs }),
     types: typeParsers
   })
+  const endPool = poolEnder(pool)
   const reportError = onPoolError ?? (() => {})
   pool.on('error', reportError)
   // pg-pool listens for a client's 'error' only while the client is idle; a server that goes
@@ -69,10 +71,10 @@ export function openDatabase ({ url, poolMax, statementTimeoutMs, role, onPoolEr
     // The pool is ended here, not only through db.destroy(): Kysely destroys a driver only
     // if that instance ever ran a query, and with every query sent through forUser the
     // unscoped one may never have (its idle clients would then hold the process open for
-    // idleTimeoutMillis).
+    // idleTimeoutMillis). Resolves once every connection has closed (pool-end.ts).
     destroy: async () => {
       await db.destroy()
-      if (!pool.ended && !pool.ending) await pool.end()
+      await endPool()
     }
   }
 }

@@ -19,13 +19,14 @@
  * - Stopping: `stop()` resolves before the pool's last "job done" writes have run (they are
  *   not awaited), and a pool the library made itself is ended under them (measured: the job
  *   stays locked). So the queue gets a pg pool of ours, ended after `stop()`: pg's Pool.end()
- *   waits for the clients in use to be released.
+ *   waits for the clients in use to be released (and pool-end.ts for their connections to close).
  */
 import { EventEmitter } from 'node:events'
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import { type Runner, run, type Task, type TaskList, type WorkerEvents } from 'graphile-worker'
 import pg from 'pg'
+import { poolEnder } from '../database/pool-end.js'
 import { queueLogger } from './queue-logger.js'
 
 export interface JobQueueOptions {
@@ -61,6 +62,7 @@ const jobQueue: FastifyPluginAsync<JobQueueOptions> = async (app, { concurrency,
   // The queue's own connections: one LISTEN, one per running job, and the heartbeat's.
   // As the database's owner (the queue's tables are the owner's), not the service's role.
   const pool = new pg.Pool({ connectionString: app.database.url, max: concurrency + 3, application_name: 'todo-contract jobs' })
+  const endPool = poolEnder(pool)
   // A connection lost while idle or in use is logged here; the library reconnects.
   pool.on('error', (error) => { app.log.warn({ err: error }, 'job queue connection failed') })
   pool.on('connect', (client) => { client.on('error', (error) => { app.log.warn({ err: error }, 'job queue connection failed') }) })
@@ -142,7 +144,7 @@ const jobQueue: FastifyPluginAsync<JobQueueOptions> = async (app, { concurrency,
     await Promise.race([starting, new Promise((resolve) => setTimeout(resolve, 5_000).unref())])
     await runner?.stop().catch((error: unknown) => { app.log.warn({ err: error }, 'job queue did not stop cleanly') })
     await pool.query('DELETE FROM job_queue_workers WHERE pool_id = ANY($1::text[])', [[...registered]]).catch(() => {})
-    await pool.end()
+    await endPool()
   })
 }
 

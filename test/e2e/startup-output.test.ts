@@ -77,7 +77,7 @@ t.test('stdout piped: JSON lines only, and no warning', async (t) => {
   const notJson = output.filter((line) => { try { JSON.parse(line); return false } catch { return true } })
   t.same(notJson, [], 'every line on stdout and stderr is a JSON log record (no process warning either)')
   const warnings = output.filter((line) => !notJson.includes(line)).map((line) => JSON.parse(line) as { level: number, msg: string }).filter((r) => r.level >= 40)
-  t.same(warnings.map((r) => r.msg), [], 'nothing at level warn or above')
+  t.same(warnings.map((r) => r.msg), [], 'nothing at level warn or above', { records: warnings })
 })
 
 t.test('stdout a terminal', { skip: hasCommand('script') ? false : 'needs `script` (util-linux)' }, async (t) => {
