@@ -18,8 +18,36 @@ export interface Verdict {
 
 const major = (version: string): number => Number(/^(\d+)/.exec(version)?.[1] ?? NaN)
 
-export function judge (before: { info: { version: string } }, after: { info: { version: string } }): Verdict {
-  const { diffs } = apiCompare(before, after)
+type Contract = { info: { version: string } } & Record<string, unknown>
+
+/**
+ * The contract with every operation's `$ref` to a shared response (components/responses)
+ * replaced by that response: api-smart-diff does not carry an operation's context through
+ * such a reference, so a field added to a schema a shared response holds read as breaking
+ * (required/… added, as in a request) where it is the compatible addition to a response.
+ */
+function inlineSharedResponses<T extends Contract> (contract: T): T {
+  const copy = structuredClone(contract) as T & { components?: { responses?: Record<string, unknown> } }
+  const shared = copy.components?.responses ?? {}
+  const prefix = '#/components/responses/'
+  for (const section of ['paths', 'webhooks'] as const) {
+    const items = (copy[section] ?? {}) as Record<string, Record<string, { responses?: Record<string, { $ref?: string }> }>>
+    for (const item of Object.values(items)) {
+      for (const operation of Object.values(item)) {
+        const responses = typeof operation === 'object' && operation !== null ? operation.responses : undefined
+        if (responses === undefined) continue
+        for (const [status, response] of Object.entries(responses)) {
+          const name = response.$ref?.startsWith(prefix) === true ? response.$ref.slice(prefix.length) : undefined
+          if (name !== undefined && shared[name] !== undefined) responses[status] = structuredClone(shared[name]) as { $ref?: string }
+        }
+      }
+    }
+  }
+  return copy
+}
+
+export function judge (before: Contract, after: Contract): Verdict {
+  const { diffs } = apiCompare(inlineSharedResponses(before), inlineSharedResponses(after))
   const used = diffs.filter((d) => d.path[0] === 'paths' || d.path[0] === 'webhooks')
   const breaking = [...new Set(used.filter((d) => d.type === 'breaking').map((d) => d.description ?? d.path.join('/')))]
   const bumped = major(after.info.version) > major(before.info.version)

@@ -50,4 +50,15 @@ t.test('check:breaking with no release tag', async (t) => {
   result = check()
   t.equal(result.status, 0, 'a field added to a response, minor version: passes')
   t.match(result.output, /2\.0\.0 .*→ 2\.1\.0: 0 breaking/)
+
+  // Task is answered through shared responses (components/responses/TaskWritten) too.
+  write((doc) => {
+    doc.info.version = '2.2.0'; delete doc.components.schemas.Task.properties.tags; doc.components.schemas.Task.required = doc.components.schemas.Task.required.filter((f: string) => f !== 'tags')
+    doc.components.schemas.User.properties.nickname = { type: ['string', 'null'] }; doc.components.schemas.User.required.push('nickname')
+    doc.components.schemas.Task.properties.colour = { type: ['string', 'null'] }; doc.components.schemas.Task.required.push('colour')
+  })
+  git('commit', '-q', '-am', 'add a task field in 2.2.0')
+  result = check()
+  t.equal(result.status, 0, 'a field added to a schema that shared responses answer, minor version: passes')
+  t.match(result.output, /2\.1\.0 .*→ 2\.2\.0: 0 breaking/)
 })
