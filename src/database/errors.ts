@@ -27,3 +27,12 @@ export function isOutOfRangeInput (error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code
   return code === '22007' || code === '22008'
 }
+
+/**
+ * A zone name PostgreSQL's own zone database does not know (`AT TIME ZONE`), although the
+ * runtime's did: answered 400 naming `/time_zone`, as an unknown zone is.
+ */
+export function isUnknownTimeZone (error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown, message?: unknown }
+  return code === '22023' && typeof message === 'string' && /time zone .* not recognized/.test(message)
+}

@@ -9,6 +9,8 @@
 import pg from 'pg'
 
 const TIMESTAMPTZ_OID = 1184
+/** date: pg would make a Date at local midnight (a day off east or west of UTC); the text is the contract's form. */
+const DATE_OID = 1082
 const defaultTimestamptz = pg.types.getTypeParser(TIMESTAMPTZ_OID) as (text: string) => Date | number
 
 /** `YYYY-MM-DD HH:MM:SS[.ffffff]+00` → `YYYY-MM-DDTHH:MM:SS.fffZ`. */
@@ -24,6 +26,7 @@ export function timestamptzToRfc3339 (text: string): string {
 export const typeParsers: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
     if (oid === TIMESTAMPTZ_OID && format !== 'binary') return timestamptzToRfc3339
+    if (oid === DATE_OID && format !== 'binary') return (text: string) => text
     return pg.types.getTypeParser(oid, format as 'text')
   }) as pg.CustomTypesConfig['getTypeParser']
 }

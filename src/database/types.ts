@@ -44,6 +44,12 @@ export interface TaskTable {
   completed_at: NullableTimestamp
   priority: Generated<TaskPriority>
   due_at: NullableTimestamp
+  /** All-day due date, `YYYY-MM-DD` (database/type-parsers.ts: never a Date); at most one of due_at and due_date. */
+  due_date: string | null
+  /** IANA zone the task's dates live in; null: the user's. */
+  time_zone: string | null
+  /** Set by a trigger (db/migrations/202611281800_task_due_dates.ts): due_at, or the start of due_date in the effective zone. */
+  due_effective: ColumnType<string | null, never, string | null>
   category_id: string | null
   tags: Generated<string[]>
   created_at: Timestamp
@@ -151,7 +157,7 @@ export type NewUserRow = Insertable<UserTable>
 export type CategoryRow = Selectable<CategoryTable>
 export type NewCategoryRow = Insertable<CategoryTable>
 export type CategoryRowUpdate = Updateable<CategoryTable>
-export type TaskRow = Omit<Selectable<TaskTable>, 'search' | 'priority_rank' | 'title_sort' | 'change_seq'>
+export type TaskRow = Omit<Selectable<TaskTable>, 'search' | 'priority_rank' | 'title_sort' | 'change_seq' | 'due_effective'>
 export type NewTaskRow = Insertable<TaskTable>
 export type TaskRowUpdate = Updateable<TaskTable>
 

@@ -16,6 +16,8 @@ export function toTask (row: TaskRow): Task {
     completed_at: row.completed_at,
     priority: row.priority,
     due_at: row.due_at,
+    due_date: row.due_date,
+    time_zone: row.time_zone,
     category_id: row.category_id,
     tags: row.tags,
     created_at: row.created_at,
@@ -34,6 +36,8 @@ export interface TaskChanges {
   description?: string | null
   priority?: TaskPriority
   due_at?: string | null
+  due_date?: string | null
+  time_zone?: string | null
   category_id?: string | null
   tags?: string[]
   completed?: boolean | 'toggle'
@@ -49,10 +53,27 @@ export function fullState (body: ValidatedSchemas['TaskCreate'] | ValidatedSchem
     description: body.description,
     priority: body.priority,
     due_at: body.due_at,
+    due_date: body.due_date,
+    time_zone: body.time_zone,
     category_id: body.category_id,
     tags: normalizeTags(body.tags),
     completed: body.completed
   }
+}
+
+/**
+ * The problem with a body's due and zone, if any: both kinds of due set to values (API.md:
+ * 400), or a zone the service does not know. `knowsZone` is the runtime's check (time-zones.ts).
+ */
+export function dueProblems (body: { due_at?: string | null, due_date?: string | null, time_zone?: string | null }, knowsZone: (name: string) => boolean): Array<{ pointer: string, detail: string }> {
+  const problems: Array<{ pointer: string, detail: string }> = []
+  if (typeof body.due_at === 'string' && typeof body.due_date === 'string') {
+    problems.push({ pointer: '/due_date', detail: 'cannot be set together with due_at: a task is due at an instant or on a date' })
+  }
+  if (typeof body.time_zone === 'string' && !knowsZone(body.time_zone)) {
+    problems.push({ pointer: '/time_zone', detail: 'is not an IANA time zone name this service knows (e.g. Europe/Berlin)' })
+  }
+  return problems
 }
 
 /** JSON merge patch (RFC 7396): only the members present change; null clears. */
@@ -62,6 +83,12 @@ export function patchChanges (patch: TaskPatch): TaskChanges {
   if (patch.description !== undefined) changes.description = patch.description
   if (patch.priority !== undefined) changes.priority = patch.priority
   if (patch.due_at !== undefined) changes.due_at = patch.due_at
+  if (patch.due_date !== undefined) changes.due_date = patch.due_date
+  if (patch.time_zone !== undefined) changes.time_zone = patch.time_zone
+  // A due set to a value replaces the other kind (API.md); both set to values is refused
+  // before this (dueProblem).
+  if (typeof patch.due_at === 'string') changes.due_date = null
+  if (typeof patch.due_date === 'string') changes.due_at = null
   if (patch.category_id !== undefined) changes.category_id = patch.category_id
   if (patch.tags !== undefined) changes.tags = normalizeTags(patch.tags)
   if (patch.completed !== undefined) changes.completed = patch.completed

@@ -29,6 +29,11 @@ export interface paths {
          *     name (links such as `Asia/Calcutta` or `Etc/UTC` included) that the service's runtime
          *     knows, kept and answered exactly as sent; `null` clears it (the user's zone is then
          *     UTC). An unknown zone is 400 naming `/time_zone`. An empty patch changes nothing.
+         *
+         *     The caller's all-day tasks without a zone of their own follow it: their effective due
+         *     instant (what `due_after`, `due_before` and `sort=due_at` use) moves with the zone,
+         *     in the same transaction, so listings show it once this has answered. That is not a
+         *     change of those tasks: their versions stay and no event is written.
          */
         patch: operations["updateCurrentUser"];
         trace?: never;
@@ -54,8 +59,9 @@ export interface paths {
          *     `next_cursor` of one page as `cursor` to get the next, with the same filters,
          *     `sort` and `order`; `next_cursor` is `null` on the last page.
          *
-         *     Sort keys: `created_at` (default), `updated_at`, `due_at` (tasks without `due_at`
-         *     last in either order), `priority` (`desc` means high first), `title`
+         *     Sort keys: `created_at` (default), `updated_at`, `due_at` (the effective due instant:
+         *     `due_at`, or the start of the `due_date` in the task's effective zone; tasks without
+         *     a due last in either order), `priority` (`desc` means high first), `title`
          *     (case-insensitive, by code point: `lower(title)` in the "C" collation).
          */
         get: operations["listTasks"];
@@ -937,6 +943,21 @@ export interface components {
          */
         TaskTags: string[];
         /**
+         * Format: date
+         * @description An all-day due date (`YYYY-MM-DD`), or null. A task has at most one of `due_at` and
+         *     `due_date`. Its effective due instant (what `due_after`, `due_before` and
+         *     `sort=due_at` use) is the start of that day in the task's effective zone.
+         * @example 2026-05-02
+         */
+        DueDate: string | null;
+        /**
+         * @description The IANA time zone this task's dates live in (e.g. `Europe/Berlin`), answered as sent;
+         *     null: the user's `time_zone` (`updateCurrentUser`), which then moves the task's
+         *     all-day due with it. An unknown zone is `400` naming `/time_zone`.
+         * @example Europe/Berlin
+         */
+        TaskTimeZone: string | null;
+        /**
          * @description A task. `version` starts at 1 and increases by one on every change; the `ETag` is derived from it.
          * @example {
          *       "id": "6f1c1f5e-8d5b-4a57-9a3e-2d9c6f7b8a10",
@@ -947,6 +968,8 @@ export interface components {
          *       "completed_at": null,
          *       "priority": "high",
          *       "due_at": "2026-04-30T17:00:00.000Z",
+         *       "due_date": null,
+         *       "time_zone": null,
          *       "category_id": "0b5a4b84-3c43-4a0c-9d1c-1e2f3a4b5c6d",
          *       "tags": [
          *         "finance",
@@ -970,6 +993,8 @@ export interface components {
             readonly completed_at: components["schemas"]["NullableTimestamp"];
             priority: components["schemas"]["Priority"];
             due_at: components["schemas"]["NullableTimestamp"];
+            due_date: components["schemas"]["DueDate"];
+            time_zone: components["schemas"]["TaskTimeZone"];
             /**
              * Format: uuid
              * @description One of the caller's categories, or null.
@@ -1004,8 +1029,15 @@ export interface components {
             description?: components["schemas"]["TaskDescription"];
             /** @default medium */
             priority?: components["schemas"]["Priority"];
-            /** @default null */
+            /**
+             * @description When the task is due, as an instant. Not together with a `due_date` (`400`).
+             * @default null
+             */
             due_at?: components["schemas"]["NullableTimestamp"];
+            /** @default null */
+            due_date?: components["schemas"]["DueDate"];
+            /** @default null */
+            time_zone?: components["schemas"]["TaskTimeZone"];
             /**
              * Format: uuid
              * @description One of the caller's categories (else `422`), or null.
@@ -1030,8 +1062,15 @@ export interface components {
             description?: components["schemas"]["TaskDescription"];
             /** @default medium */
             priority?: components["schemas"]["Priority"];
-            /** @default null */
+            /**
+             * @description When the task is due, as an instant. Not together with a `due_date` (`400`).
+             * @default null
+             */
             due_at?: components["schemas"]["NullableTimestamp"];
+            /** @default null */
+            due_date?: components["schemas"]["DueDate"];
+            /** @default null */
+            time_zone?: components["schemas"]["TaskTimeZone"];
             /**
              * Format: uuid
              * @description One of the caller's categories (else `422`), or null.
@@ -1045,8 +1084,9 @@ export interface components {
         };
         /**
          * @description A JSON merge patch (RFC 7396) of a task: only the given fields change; `null` clears
-         *     `description`, `due_at` and `category_id`. `title`, `priority`, `tags` and
-         *     `completed` cannot be null.
+         *     `description`, `due_at`, `due_date`, `time_zone` and `category_id`. `title`,
+         *     `priority`, `tags` and `completed` cannot be null. Setting one of `due_at` and
+         *     `due_date` to a value clears the other; setting both to values is `400`.
          * @example {
          *       "priority": "high",
          *       "due_at": null
@@ -1057,6 +1097,8 @@ export interface components {
             description?: components["schemas"]["TaskDescription"];
             priority?: components["schemas"]["Priority"];
             due_at?: components["schemas"]["NullableTimestamp"];
+            due_date?: components["schemas"]["DueDate"];
+            time_zone?: components["schemas"]["TaskTimeZone"];
             /**
              * Format: uuid
              * @description One of the caller's categories (else `422`), or null.
@@ -1096,6 +1138,8 @@ export interface components {
          *           "completed_at": null,
          *           "priority": "high",
          *           "due_at": "2026-04-30T17:00:00.000Z",
+         *           "due_date": null,
+         *           "time_zone": null,
          *           "category_id": "0b5a4b84-3c43-4a0c-9d1c-1e2f3a4b5c6d",
          *           "tags": [
          *             "finance",
@@ -1129,6 +1173,8 @@ export interface components {
          *           "completed_at": "2026-01-11T08:15:42.120Z",
          *           "priority": "high",
          *           "due_at": null,
+         *           "due_date": null,
+         *           "time_zone": null,
          *           "category_id": null,
          *           "tags": [],
          *           "created_at": "2026-01-10T09:30:00.000Z",
@@ -1377,6 +1423,8 @@ export interface components {
          *             "completed_at": null,
          *             "priority": "medium",
          *             "due_at": null,
+         *             "due_date": null,
+         *             "time_zone": null,
          *             "category_id": null,
          *             "tags": [],
          *             "created_at": "2026-01-10T09:30:00.000Z",
@@ -2260,10 +2308,19 @@ export interface operations {
                  *     operators are plain text, never syntax.
                  */
                 q?: string;
-                /** @description Only tasks with `due_at` at or after this time. Tasks without `due_at` never match. */
+                /** @description Only tasks whose effective due instant is at or after this time. Tasks without a due never match. */
                 due_after?: string;
-                /** @description Only tasks with `due_at` strictly before this time. Tasks without `due_at` never match. */
+                /** @description Only tasks whose effective due instant is strictly before this time. Tasks without a due never match. */
                 due_before?: string;
+                /**
+                 * @description A view by due, judged in the caller's `time_zone` at request time: `overdue` (not
+                 *     completed and due before now; a `due_date` before today), `today` (due on today's
+                 *     date), `upcoming` (due after today), `none` (no due). A `due_date` is compared
+                 *     with today's date in the caller's zone, whatever the task's zone. The views may
+                 *     overlap (a task due at 08:00 today is `overdue` at 09:00 and also `today`);
+                 *     `today`, `upcoming` and `none` include completed tasks.
+                 */
+                due?: "overdue" | "today" | "upcoming" | "none";
                 /** @description Sort key. */
                 sort?: "created_at" | "updated_at" | "due_at" | "priority" | "title";
                 /** @description Sort direction. */
@@ -3296,7 +3353,7 @@ export interface operations {
                      *
                      *     id: 00000000000000000042
                      *     event: task.completed
-                     *     data: {"id":"00000000000000000042","type":"task.completed","occurred_at":"2026-01-11T08:15:42.120Z","data":{"id":"6f1c1f5e-8d5b-4a57-9a3e-2d9c6f7b8a10","user_id":"auth0|5f8d0e1c2b3a","title":"File the tax return","description":null,"completed":true,"completed_at":"2026-01-11T08:15:42.120Z","priority":"high","due_at":null,"category_id":null,"tags":[],"created_at":"2026-01-10T09:30:00.000Z","updated_at":"2026-01-11T08:15:42.120Z","version":2,"deleted_at":null}}
+                     *     data: {"id":"00000000000000000042","type":"task.completed","occurred_at":"2026-01-11T08:15:42.120Z","data":{"id":"6f1c1f5e-8d5b-4a57-9a3e-2d9c6f7b8a10","user_id":"auth0|5f8d0e1c2b3a","title":"File the tax return","description":null,"completed":true,"completed_at":"2026-01-11T08:15:42.120Z","priority":"high","due_at":null,"due_date":null,"time_zone":null,"category_id":null,"tags":[],"created_at":"2026-01-10T09:30:00.000Z","updated_at":"2026-01-11T08:15:42.120Z","version":2,"deleted_at":null}}
                      *
                      *     : keep-alive
                      */

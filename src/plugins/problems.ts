@@ -7,7 +7,7 @@
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify'
 import fp from 'fastify-plugin'
 import { ApiProblem, type FieldError, toProblemBody } from '../errors.js'
-import { isDatabaseUnavailable, isOutOfRangeInput } from '../database/errors.js'
+import { isDatabaseUnavailable, isOutOfRangeInput, isUnknownTimeZone } from '../database/errors.js'
 import { toFieldErrors } from '../contract/validation-errors.js'
 
 const DATABASE_RETRY_AFTER_SECONDS = '5'
@@ -52,6 +52,11 @@ const problems: FastifyPluginAsync = async (app) => {
     let problem = error instanceof ApiProblem ? error : fromFastifyError(error, request.routeOptions.bodyLimit ?? request.server.initialConfig.bodyLimit ?? 1048576)
     if (problem === undefined && isOutOfRangeInput(error)) {
       problem = new ApiProblem('validation-failed', 'A date-time is outside the range the service can store.')
+    }
+    if (problem === undefined && isUnknownTimeZone(error)) {
+      problem = new ApiProblem('validation-failed', 'Unknown time zone.', {
+        errors: [{ pointer: '/time_zone', detail: 'is not a time zone name the database knows' }]
+      })
     }
     if (problem === undefined && isDatabaseUnavailable(error)) {
       request.log.warn({ err: error }, 'database unavailable')

@@ -26,7 +26,7 @@ const CATEGORY_KEY = 'tasks_category_fkey'
 const PRIMARY_KEY = 'tasks_pkey'
 
 /** Every column but the generated search vector. */
-const COLUMNS = ['user_id', 'id', 'title', 'description', 'completed', 'completed_at', 'priority', 'due_at', 'category_id', 'tags', 'created_at', 'updated_at', 'version', 'deleted_at'] as const
+const COLUMNS = ['user_id', 'id', 'title', 'description', 'completed', 'completed_at', 'priority', 'due_at', 'due_date', 'time_zone', 'category_id', 'tags', 'created_at', 'updated_at', 'version', 'deleted_at'] as const
 
 /** A new task's full state; `id` given by the client, or made by PostgreSQL when absent. */
 export type NewTask = Required<Omit<TaskChanges, 'completed'>> & { completed: boolean, id?: string | undefined }
@@ -85,6 +85,8 @@ export async function update (db: Kysely<Database>, userId: string, taskId: stri
         if (changes.description !== undefined) set('description', sql`${changes.description}::text`)
         if (changes.priority !== undefined) set('priority', sql`${changes.priority}::task_priority`)
         if (changes.due_at !== undefined) set('due_at', sql`${changes.due_at}::timestamptz`)
+        if (changes.due_date !== undefined) set('due_date', sql`${changes.due_date}::date`)
+        if (changes.time_zone !== undefined) set('time_zone', sql`${changes.time_zone}::text`)
         if (changes.category_id !== undefined) set('category_id', sql`${changes.category_id}::uuid`)
         if (changes.tags !== undefined) set('tags', sql`${changes.tags}::text[]`)
         if (completed !== undefined) set('completed', completed)
@@ -223,10 +225,10 @@ function sortKey (sort: TaskSort, order: SortOrder): { expression: RawBuilder<un
   switch (sort) {
     case 'created_at': return same(sql`created_at`, sql`timestamptz`)
     case 'updated_at': return same(sql`updated_at`, sql`timestamptz`)
-    // Tasks without a due date last in either order (API.md).
+    // The effective due instant; tasks without a due last in either order (API.md).
     case 'due_at': return same(order === 'asc'
-      ? sql`(CASE WHEN due_at IS NULL THEN 'infinity'::timestamptz ELSE due_at END)`
-      : sql`(CASE WHEN due_at IS NULL THEN '-infinity'::timestamptz ELSE due_at END)`, sql`timestamptz`)
+      ? sql`(CASE WHEN due_effective IS NULL THEN 'infinity'::timestamptz ELSE due_effective END)`
+      : sql`(CASE WHEN due_effective IS NULL THEN '-infinity'::timestamptz ELSE due_effective END)`, sql`timestamptz`)
     // Cursors carry the priority's name (as they did before priority_rank existed).
     case 'priority': return { expression: sql`priority_rank`, printed: sql`priority`, bound: (key) => sql`${PRIORITY_RANK[key] ?? 0}::smallint` }
     // Case-insensitive, by code point (API.md).
@@ -257,8 +259,16 @@ export async function list (db: Kysely<Database>, userId: string, query: TaskLis
   // plainto_tsquery treats every character of q as text: words are ANDed, operators and
   // punctuation are never syntax. The 'simple' configuration lowercases without stemming.
   if (query.q !== undefined) select = select.where(sql<boolean>`search @@ plainto_tsquery('simple', ${query.q})`)
-  if (query.due_after !== undefined) select = select.where('due_at', '>=', query.due_after)
-  if (query.due_before !== undefined) select = select.where('due_at', '<', query.due_before)
+  if (query.due_after !== undefined) select = select.where('due_effective', '>=', query.due_after)
+  if (query.due_before !== undefined) select = select.where('due_effective', '<', query.due_before)
+  if (query.sort === 'due_at') {
+    // The same bounds on the sort key, which the index holds: the scan starts and stops at
+    // them instead of filtering the whole list (the plain conditions above keep tasks without
+    // a due out, whose sort key is ±infinity).
+    if (query.due_after !== undefined) select = select.where(sql<boolean>`${expression} >= ${query.due_after}::timestamptz`)
+    if (query.due_before !== undefined) select = select.where(sql<boolean>`${expression} < ${query.due_before}::timestamptz`)
+  }
+  if (query.due !== undefined) select = select.where(dueView(query.due, userId))
   if (query.after !== undefined) {
     const comparison = query.order === 'asc' ? sql`>` : sql`<`
     select = select.where(sql<boolean>`(${expression}, id) ${comparison} (${bound(query.after.key)}, ${query.after.id}::uuid)`)
@@ -269,6 +279,48 @@ export async function list (db: Kysely<Database>, userId: string, query: TaskLis
     .limit(query.limit + 1)
     .execute()
   return page(rows, query.limit)
+}
+
+/**
+ * listTasks' `due` views (API.md), judged at the statement's now() in the user's zone (UTC
+ * when unset). A due_date is compared with today's date there, whatever the task's zone; a
+ * due_at with the bounds of today there.
+ */
+function dueView (view: NonNullable<ListTasksQuery['due']>, userId: string): RawBuilder<SqlBool> {
+  const zone = sql`coalesce((SELECT u.time_zone FROM users u WHERE u.id = ${userId}), 'UTC')`
+  const today = sql`(now() AT TIME ZONE ${zone})::date`
+  const startOf = (day: RawBuilder<unknown>): RawBuilder<unknown> => sql`(${day})::timestamp AT TIME ZONE ${zone}`
+  switch (view) {
+    case 'overdue': return sql<SqlBool>`(NOT completed AND CASE WHEN due_date IS NOT NULL THEN due_date < ${today} ELSE due_at < now() END)`
+    case 'today': return sql<SqlBool>`(CASE WHEN due_date IS NOT NULL THEN due_date = ${today} ELSE due_at >= ${startOf(today)} AND due_at < ${startOf(sql`${today} + 1`)} END)`
+    case 'upcoming': return sql<SqlBool>`(CASE WHEN due_date IS NOT NULL THEN due_date > ${today} ELSE due_at >= ${startOf(sql`${today} + 1`)} END)`
+    case 'none': return sql<SqlBool>`(due_at IS NULL AND due_date IS NULL)`
+  }
+}
+
+/**
+ * After the user's zone changed, in the transaction that changed it: recomputes the effective due instant of up to `batch` of
+ * their tasks that follow it (all-day, no zone of their own), after `afterId` in id order
+ * (index tasks_user_following_zone_idx). Returns the last id looked at, or undefined when
+ * none was left. Not a change of the task: its representation, version and events stay.
+ */
+export async function recomputeFollowingDue (db: Kysely<Database>, userId: string, batch: number, afterId?: string): Promise<string | undefined> {
+  const { rows } = await sql<{ last: string | null }>`
+    WITH zone AS (SELECT coalesce((SELECT time_zone FROM users WHERE id = ${userId}), 'UTC') AS name),
+    next AS (
+      SELECT id FROM tasks
+      WHERE user_id = ${userId} AND due_date IS NOT NULL AND time_zone IS NULL
+        AND id > coalesce(${afterId ?? null}::uuid, '00000000-0000-0000-0000-000000000000'::uuid)
+      ORDER BY id LIMIT ${batch}
+    ), moved AS (
+      UPDATE tasks t SET due_effective = t.due_date::timestamp AT TIME ZONE (SELECT name FROM zone)
+      FROM next
+      WHERE t.user_id = ${userId} AND t.id = next.id AND t.due_date IS NOT NULL AND t.time_zone IS NULL
+        AND t.due_effective IS DISTINCT FROM t.due_date::timestamp AT TIME ZONE (SELECT name FROM zone)
+    )
+    SELECT max(id::text) AS last FROM next
+  `.execute(db)
+  return rows[0]?.last ?? undefined
 }
 
 /** The first `limit` of `limit + 1` rows, and the position after them when the extra row came. */

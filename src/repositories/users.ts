@@ -3,6 +3,7 @@
  * claims, `updateSettings` writes what the user sets.
  */
 import { type Kysely, sql } from 'kysely'
+import { atomically } from '../database/transactions.js'
 import type { Database, UserRow } from '../database/types.js'
 
 export async function findById (db: Kysely<Database>, userId: string): Promise<UserRow | undefined> {
@@ -29,12 +30,23 @@ export async function upsert (db: Kysely<Database>, userId: string, claims: { em
     .execute()
 }
 
-/** Sets the user's settings given (a merge patch's members); the row as it now is. */
+/**
+ * Sets the user's settings given (a merge patch's members); the row as it now is. A zone
+ * change holds the user's change counter, as every task write does, so no task write reads
+ * the zone while it changes (db/migrations/202611281800_task_due_dates.ts); the tasks that
+ * follow the zone are then recomputed by the caller (tasks.recomputeFollowingDue). A zone
+ * PostgreSQL does not know fails with 22023 (database/errors.ts: isUnknownTimeZone).
+ */
 export async function updateSettings (db: Kysely<Database>, userId: string, settings: { time_zone?: string | null }): Promise<UserRow | undefined> {
-  if (settings.time_zone === undefined) return await findById(db, userId)
-  return await db.updateTable('users')
-    .set({ time_zone: settings.time_zone, updated_at: sql<string>`now()` })
-    .where('id', '=', userId)
-    .returningAll()
-    .executeTakeFirst()
+  const zone = settings.time_zone
+  if (zone === undefined) return await findById(db, userId)
+  return await atomically(db, async (trx) => {
+    await sql`SELECT lock_change_counter(${userId})`.execute(trx)
+    return await trx.updateTable('users')
+      .set({ time_zone: zone, updated_at: sql<string>`now()` })
+      .where('id', '=', userId)
+      .where(sql<boolean>`(${zone}::text IS NULL OR (now() AT TIME ZONE ${zone}::text) IS NOT NULL)`)
+      .returningAll()
+      .executeTakeFirst()
+  })
 }

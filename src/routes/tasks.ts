@@ -4,7 +4,8 @@ import { dereferencedContract, type Task } from '../contract/index.js'
 import { etagFor, ifMatchVersions, ifNoneMatchHits } from '../domain/etag.js'
 import { resourcePath } from '../domain/representations.js'
 import { overlongOnceNormalized } from '../domain/tags.js'
-import { fullState, patchChanges, type TaskChanges, toTask } from '../domain/tasks.js'
+import { dueProblems, fullState, patchChanges, type TaskChanges, toTask } from '../domain/tasks.js'
+import { isTimeZone } from '../domain/time-zones.js'
 import { ApiProblem } from '../errors.js'
 import * as tasks from '../repositories/tasks.js'
 import type { Handlers } from './types.js'
@@ -38,6 +39,12 @@ function refuseOverlongTags (tags: readonly string[] | undefined): void {
   })
 }
 
+/** Refuses both kinds of due set to values, and zones the service does not know (400). */
+function refuseBadDue (body: Parameters<typeof dueProblems>[0]): void {
+  const errors = dueProblems(body, isTimeZone)
+  if (errors.length > 0) throw new ApiProblem('validation-failed', 'The due or the time zone cannot be used.', { errors })
+}
+
 export function sendTask (reply: FastifyReply, task: Task): Task {
   reply.header('etag', etagFor(task.version))
   return task
@@ -69,6 +76,7 @@ export const taskHandlers: Handlers<'listTasks' | 'createTask' | 'getTask' | 're
 
   async createTask (request, reply) {
     refuseOverlongTags(request.body.tags)
+    refuseBadDue(request.body)
     const userId = request.user.id
     const state = { ...fullState(request.body), id: request.body.id }
     return await request.withIdempotency(reply, async (db) => {
@@ -93,11 +101,13 @@ export const taskHandlers: Handlers<'listTasks' | 'createTask' | 'getTask' | 're
 
   async replaceTask (request, reply) {
     refuseOverlongTags(request.body.tags)
+    refuseBadDue(request.body)
     return await changeTask(request, reply, fullState(request.body))
   },
 
   async updateTask (request, reply) {
     refuseOverlongTags(request.body.tags)
+    refuseBadDue(request.body)
     return await changeTask(request, reply, patchChanges(request.body))
   },
 

@@ -101,6 +101,8 @@ t.test('fullState', async (t) => {
       description: 'two bottles',
       priority: 'high',
       due_at: '2026-03-01T12:00:00Z',
+      due_date: null,
+      time_zone: 'Europe/Berlin',
       category_id: CATEGORY,
       tags: ['Errands', ' errands', 'Home'],
       completed: true
@@ -109,6 +111,8 @@ t.test('fullState', async (t) => {
       description: 'two bottles',
       priority: 'high',
       due_at: '2026-03-01T12:00:00Z',
+      due_date: null,
+      time_zone: 'Europe/Berlin',
       category_id: CATEGORY,
       tags: ['errands', 'home'],
       completed: true
@@ -126,6 +130,8 @@ t.test('toTask', async (t) => {
     completed_at: '2026-01-10T09:30:00.120Z',
     priority: 'low',
     due_at: null,
+    due_date: '2026-01-12',
+    time_zone: 'Asia/Tokyo',
     category_id: CATEGORY,
     tags: ['admin'],
     created_at: '2026-01-01T00:00:00.000Z',
