@@ -16,23 +16,30 @@ import { sharedUrl } from '../helpers/database.js'
  */
 async function slowToCloseProxy (t: Test): Promise<{ url: string, open: () => number }> {
   const target = new URL(sharedUrl())
-  const sockets = new Set<net.Socket>()
+  /** Connections whose end has not been passed on yet. */
+  const pending = new Set<net.Socket>()
+  /** Both sides of every connection, destroyed at the end whatever their state. */
+  const every = new Set<net.Socket>()
   // Half-open: the client's goodbye must not close the socket before the server's arrives.
   const server = net.createServer({ allowHalfOpen: true }, (client) => {
-    sockets.add(client)
+    pending.add(client)
     const upstream = net.connect(Number(target.port || 5432), target.hostname)
+    every.add(client).add(upstream)
     client.pipe(upstream)
     upstream.pipe(client, { end: false })
-    upstream.once('end', () => { setTimeout(() => { sockets.delete(client); client.end() }, 300) })
+    upstream.once('end', () => { setTimeout(() => { pending.delete(client); client.end() }, 300) })
+    // The client's side gone (its end passed on, or destroyed at teardown) takes the server's
+    // with it: a destroyed socket does not end a pipe.
+    client.once('close', () => { upstream.destroy() })
     upstream.on('error', () => { client.destroy() })
-    client.on('error', () => { upstream.destroy() })
+    client.on('error', () => {})
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => { for (const socket of sockets) socket.destroy(); server.close() })
+  t.teardown(() => { for (const socket of every) socket.destroy(); server.close() })
   const url = new URL(target)
   url.hostname = '127.0.0.1'
   url.port = String((server.address() as net.AddressInfo).port)
-  return { url: url.toString(), open: () => sockets.size }
+  return { url: url.toString(), open: () => pending.size }
 }
 
 /** A pool (with its ender) with `count` connections that have each run a statement, all checked out. */

@@ -21,7 +21,14 @@ t.test('patchChanges', async (t) => {
 
   t.test('leaves members absent from the patch out of the changes', async (t) => {
     t.strictSame(patchChanges({ priority: 'high' }), { priority: 'high' })
-    t.strictSame(patchChanges({ due_at: '2026-03-01T12:00:00Z' }), { due_at: '2026-03-01T12:00:00Z' })
+    t.strictSame(patchChanges({ due_at: null }), { due_at: null })
+  })
+
+  t.test('a due set to a value clears the other kind; one set to null leaves it', async (t) => {
+    t.strictSame(patchChanges({ due_at: '2026-03-01T12:00:00Z' }), { due_at: '2026-03-01T12:00:00Z', due_date: null })
+    t.strictSame(patchChanges({ due_date: '2026-03-01' }), { due_date: '2026-03-01', due_at: null })
+    t.strictSame(patchChanges({ due_date: null }), { due_date: null })
+    t.strictSame(patchChanges({ due_date: '2026-03-01', due_at: null }), { due_at: null, due_date: '2026-03-01' })
   })
 
   t.test('clears description, due_at and category_id given null', async (t) => {
@@ -32,7 +39,7 @@ t.test('patchChanges', async (t) => {
 
   t.test('sets description, due_at and category_id given values', async (t) => {
     t.strictSame(patchChanges({ description: 'two bottles', due_at: '2026-03-01T12:00:00Z', category_id: CATEGORY }),
-      { description: 'two bottles', due_at: '2026-03-01T12:00:00Z', category_id: CATEGORY })
+      { description: 'two bottles', due_at: '2026-03-01T12:00:00Z', due_date: null, category_id: CATEGORY })
   })
 
   t.test('trims the title', async (t) => {
@@ -55,14 +62,17 @@ t.test('patchChanges', async (t) => {
       description: fc.option(fc.string()),
       priority: fc.constantFrom('low', 'medium', 'high') as fc.Arbitrary<'low' | 'medium' | 'high'>,
       due_at: fc.option(fc.constant('2026-03-01T12:00:00Z')),
+      time_zone: fc.option(fc.constantFrom('Europe/Berlin', 'Asia/Tokyo')),
       category_id: fc.option(fc.uuid()),
       tags: fc.array(fc.string({ minLength: 1 })),
       completed: fc.boolean()
     }, { requiredKeys: [] })
     holds(t, fc.property(patch, (p: TaskPatch) => {
       const changes = patchChanges(p)
-      return JSON.stringify(Object.keys(changes).sort()) === JSON.stringify(Object.keys(p).sort())
-    }), 'the keys of the changes are the keys of the patch')
+      // …and due_date, cleared by a due_at value (the patch has no due_date here).
+      const expected = typeof p.due_at === 'string' ? [...Object.keys(p), 'due_date'] : Object.keys(p)
+      return JSON.stringify(Object.keys(changes).sort()) === JSON.stringify(expected.sort())
+    }), 'the keys of the changes are the keys of the patch (and the due it replaces)')
   })
 })
 
@@ -82,6 +92,8 @@ t.test('fullState', async (t) => {
       description: null,
       priority: 'medium',
       due_at: null,
+      due_date: null,
+      time_zone: null,
       category_id: null,
       tags: [],
       completed: false
