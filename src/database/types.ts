@@ -50,6 +50,11 @@ export interface TaskTable {
   time_zone: string | null
   /** Set by a trigger (db/migrations/202611281800_task_due_dates.ts): due_at, or the start of due_date in the effective zone. */
   due_effective: ColumnType<string | null, never, string | null>
+  /** RRULE value as sent (API.md "Recurrence"); null: the task does not recur. */
+  recurrence_rule: string | null
+  /** The rule's start (DTSTART): the due it was set with, an instant or a date. Not in the API shape. */
+  recurrence_start_at: NullableTimestamp
+  recurrence_start_date: string | null
   category_id: string | null
   tags: Generated<string[]>
   created_at: Timestamp
@@ -101,6 +106,17 @@ export interface Database {
   webhooks: WebhookTable
   webhook_deliveries: WebhookDeliveryTable
   webhook_attempts: WebhookAttemptTable
+  task_completions: TaskCompletionTable
+}
+
+/** A completed occurrence of a recurring task: `occurrence_at` (timed) or `occurrence_date` (all-day). */
+export interface TaskCompletionTable {
+  user_id: string
+  id: Generated<string>
+  task_id: string
+  occurrence_at: NullableTimestamp
+  occurrence_date: string | null
+  completed_at: Timestamp
 }
 
 /** An open event stream, alive until `expires_at` unless its process renews it. */
@@ -157,7 +173,10 @@ export type NewUserRow = Insertable<UserTable>
 export type CategoryRow = Selectable<CategoryTable>
 export type NewCategoryRow = Insertable<CategoryTable>
 export type CategoryRowUpdate = Updateable<CategoryTable>
-export type TaskRow = Omit<Selectable<TaskTable>, 'search' | 'priority_rank' | 'title_sort' | 'change_seq' | 'due_effective'>
+export type TaskRow = Omit<Selectable<TaskTable>, 'search' | 'priority_rank' | 'title_sort' | 'change_seq' | 'due_effective' | 'recurrence_start_at' | 'recurrence_start_date'>
+/** A task with what a write must know beyond its representation: its rule's start. */
+export type TaskWriteRow = TaskRow & Pick<Selectable<TaskTable>, 'recurrence_start_at' | 'recurrence_start_date'>
+export type TaskCompletionRow = Selectable<TaskCompletionTable>
 export type NewTaskRow = Insertable<TaskTable>
 export type TaskRowUpdate = Updateable<TaskTable>
 

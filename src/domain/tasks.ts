@@ -18,6 +18,7 @@ export function toTask (row: TaskRow): Task {
     due_at: row.due_at,
     due_date: row.due_date,
     time_zone: row.time_zone,
+    recurrence_rule: row.recurrence_rule,
     category_id: row.category_id,
     tags: row.tags,
     created_at: row.created_at,
@@ -38,6 +39,7 @@ export interface TaskChanges {
   due_at?: string | null
   due_date?: string | null
   time_zone?: string | null
+  recurrence_rule?: string | null
   category_id?: string | null
   tags?: string[]
   completed?: boolean | 'toggle'
@@ -55,6 +57,7 @@ export function fullState (body: ValidatedSchemas['TaskCreate'] | ValidatedSchem
     due_at: body.due_at,
     due_date: body.due_date,
     time_zone: body.time_zone,
+    recurrence_rule: body.recurrence_rule,
     category_id: body.category_id,
     tags: normalizeTags(body.tags),
     completed: body.completed
@@ -85,6 +88,7 @@ export function patchChanges (patch: TaskPatch): TaskChanges {
   if (patch.due_at !== undefined) changes.due_at = patch.due_at
   if (patch.due_date !== undefined) changes.due_date = patch.due_date
   if (patch.time_zone !== undefined) changes.time_zone = patch.time_zone
+  if (patch.recurrence_rule !== undefined) changes.recurrence_rule = patch.recurrence_rule
   // A due set to a value replaces the other kind (API.md); both set to values is refused
   // before this (dueProblem).
   if (typeof patch.due_at === 'string') changes.due_date = null

@@ -168,6 +168,12 @@ export interface paths {
          * @description With `{"completed": true|false}` sets the state; with no body or `{}` toggles it.
          *     `completed_at` is set when the task becomes completed and cleared when it is
          *     reopened. Setting the state it already has changes nothing.
+         *
+         *     Completing a recurring task while occurrences remain records the completion
+         *     (`listTaskCompletions`) and moves its due to the next occurrence after the current
+         *     one (not after now): the task answers `completed: false` with a new `version`. When
+         *     the rule is exhausted (`COUNT`, `UNTIL`) the task completes, and that completion is
+         *     recorded too. PATCH and PUT with `completed: true` do the same.
          */
         patch: operations["toggleTaskCompletion"];
         trace?: never;
@@ -226,6 +232,39 @@ export interface paths {
          *     `category_id` that is not one of the caller's matches nothing. No body.
          */
         post: operations["clearCompletedTasks"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/{user_id}/tasks/{task_id}/completions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The caller's own user id (the token's `sub`), or the literal `me`.
+                 * @example me
+                 */
+                user_id: components["parameters"]["UserId"];
+                /**
+                 * @description The task's id.
+                 * @example 6f1c1f5e-8d5b-4a57-9a3e-2d9c6f7b8a10
+                 */
+                task_id: components["parameters"]["TaskId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List a recurring task's completions
+         * @description The completed occurrences of the task, newest `completed_at` first, then `id`
+         *     (descending), paged like `listTasks`; a cursor issued for another task or another
+         *     list is `400`. `404` for a task that is not the caller's or is in the trash.
+         */
+        get: operations["listTaskCompletions"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -958,6 +997,46 @@ export interface components {
          */
         TaskTimeZone: string | null;
         /**
+         * @description How the task recurs: an RFC 5545 RRULE value without the `RRULE:` prefix, answered as
+         *     sent. Parts: `FREQ` (`DAILY`, `WEEKLY`, `MONTHLY`, `YEARLY`; required), `INTERVAL`
+         *     (1..1000), `BYDAY` (`MO`…`SU`, with ordinals such as `1MO` or `-1FR` for `MONTHLY`
+         *     and `YEARLY`), `BYMONTHDAY` (±1..31), `BYMONTH` (1..12), `BYSETPOS` (±1..366, with
+         *     another `BY` part), `COUNT` (1..10000), `UNTIL`, `WKST`; names and values upper case,
+         *     each part at most once, not `COUNT` with `UNTIL`. `UNTIL` is a date (`20270610`) for
+         *     an all-day task and a UTC date-time (`20270610T090000Z`) for a timed one. A rule needs
+         *     a due to start from: the due it was set with is its start (`DTSTART`), from which
+         *     `COUNT` and `UNTIL` count; changing the due's or the rule's value makes the current
+         *     due the start. Occurrences are computed in the task's effective zone and keep their
+         *     wall-clock time across daylight-saving changes; a local time that does not exist on
+         *     a day (the spring-forward hour) is no occurrence that day (RFC 5545). Anything else
+         *     is `400` naming `/recurrence_rule`, as is clearing the due of a recurring task
+         *     without removing its rule in the same request.
+         * @example FREQ=WEEKLY;BYDAY=MO
+         * @example FREQ=MONTHLY;BYMONTHDAY=-1
+         */
+        RecurrenceRule: string | null;
+        /**
+         * @description A completed occurrence of a recurring task.
+         * @example {
+         *       "id": "0e3c0c55-2f0a-4d3e-9e1a-6b7c8d9e0f11",
+         *       "occurrence_due": "2026-05-04",
+         *       "completed_at": "2026-05-04T18:20:00.000Z"
+         *     }
+         */
+        TaskCompletionRecord: {
+            /** Format: uuid */
+            id: string;
+            /** @description The occurrence completed, its due as it was then — a date (`YYYY-MM-DD`) for an all-day task, a date-time otherwise. */
+            occurrence_due: string | unknown | unknown;
+            completed_at: components["schemas"]["Timestamp"];
+        };
+        /** @description One page of a task's completions, newest `completed_at` first, then `id`. */
+        TaskCompletionPage: {
+            items: components["schemas"]["TaskCompletionRecord"][];
+            /** @description Pass as `cursor` for the next page; null on the last page. */
+            next_cursor: string | null;
+        };
+        /**
          * @description A task. `version` starts at 1 and increases by one on every change; the `ETag` is derived from it.
          * @example {
          *       "id": "6f1c1f5e-8d5b-4a57-9a3e-2d9c6f7b8a10",
@@ -970,6 +1049,7 @@ export interface components {
          *       "due_at": "2026-04-30T17:00:00.000Z",
          *       "due_date": null,
          *       "time_zone": null,
+         *       "recurrence_rule": null,
          *       "category_id": "0b5a4b84-3c43-4a0c-9d1c-1e2f3a4b5c6d",
          *       "tags": [
          *         "finance",
@@ -995,6 +1075,7 @@ export interface components {
             due_at: components["schemas"]["NullableTimestamp"];
             due_date: components["schemas"]["DueDate"];
             time_zone: components["schemas"]["TaskTimeZone"];
+            recurrence_rule: components["schemas"]["RecurrenceRule"];
             /**
              * Format: uuid
              * @description One of the caller's categories, or null.
@@ -1038,6 +1119,8 @@ export interface components {
             due_date: components["schemas"]["DueDate"];
             /** @default null */
             time_zone: components["schemas"]["TaskTimeZone"];
+            /** @default null */
+            recurrence_rule: components["schemas"]["RecurrenceRule"];
             /**
              * Format: uuid
              * @description One of the caller's categories (else `422`), or null.
@@ -1071,6 +1154,8 @@ export interface components {
             due_date: components["schemas"]["DueDate"];
             /** @default null */
             time_zone: components["schemas"]["TaskTimeZone"];
+            /** @default null */
+            recurrence_rule: components["schemas"]["RecurrenceRule"];
             /**
              * Format: uuid
              * @description One of the caller's categories (else `422`), or null.
@@ -1099,6 +1184,7 @@ export interface components {
             due_at?: components["schemas"]["NullableTimestamp"];
             due_date?: components["schemas"]["DueDate"];
             time_zone?: components["schemas"]["TaskTimeZone"];
+            recurrence_rule?: components["schemas"]["RecurrenceRule"];
             /**
              * Format: uuid
              * @description One of the caller's categories (else `422`), or null.
@@ -1140,6 +1226,7 @@ export interface components {
          *           "due_at": "2026-04-30T17:00:00.000Z",
          *           "due_date": null,
          *           "time_zone": null,
+         *           "recurrence_rule": null,
          *           "category_id": "0b5a4b84-3c43-4a0c-9d1c-1e2f3a4b5c6d",
          *           "tags": [
          *             "finance",
@@ -1175,6 +1262,7 @@ export interface components {
          *           "due_at": null,
          *           "due_date": null,
          *           "time_zone": null,
+         *           "recurrence_rule": null,
          *           "category_id": null,
          *           "tags": [],
          *           "created_at": "2026-01-10T09:30:00.000Z",
@@ -1425,6 +1513,7 @@ export interface components {
          *             "due_at": null,
          *             "due_date": null,
          *             "time_zone": null,
+         *             "recurrence_rule": null,
          *             "category_id": null,
          *             "tags": [],
          *             "created_at": "2026-01-10T09:30:00.000Z",
@@ -2717,6 +2806,54 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    listTaskCompletions: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description The opaque `next_cursor` of the previous page. A tampered cursor, another
+                 *     user's, or one issued for another listing (other filters, `sort` or `order`) is
+                 *     `400` (`invalid-cursor`).
+                 */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The caller's own user id (the token's `sub`), or the literal `me`.
+                 * @example me
+                 */
+                user_id: components["parameters"]["UserId"];
+                /**
+                 * @description The task's id.
+                 * @example 6f1c1f5e-8d5b-4a57-9a3e-2d9c6f7b8a10
+                 */
+                task_id: components["parameters"]["TaskId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of completions. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskCompletionPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     listTrash: {
         parameters: {
             query?: {
@@ -3353,7 +3490,7 @@ export interface operations {
                      *
                      *     id: 00000000000000000042
                      *     event: task.completed
-                     *     data: {"id":"00000000000000000042","type":"task.completed","occurred_at":"2026-01-11T08:15:42.120Z","data":{"id":"6f1c1f5e-8d5b-4a57-9a3e-2d9c6f7b8a10","user_id":"auth0|5f8d0e1c2b3a","title":"File the tax return","description":null,"completed":true,"completed_at":"2026-01-11T08:15:42.120Z","priority":"high","due_at":null,"due_date":null,"time_zone":null,"category_id":null,"tags":[],"created_at":"2026-01-10T09:30:00.000Z","updated_at":"2026-01-11T08:15:42.120Z","version":2,"deleted_at":null}}
+                     *     data: {"id":"00000000000000000042","type":"task.completed","occurred_at":"2026-01-11T08:15:42.120Z","data":{"id":"6f1c1f5e-8d5b-4a57-9a3e-2d9c6f7b8a10","user_id":"auth0|5f8d0e1c2b3a","title":"File the tax return","description":null,"completed":true,"completed_at":"2026-01-11T08:15:42.120Z","priority":"high","due_at":null,"due_date":null,"time_zone":null,"recurrence_rule":null,"category_id":null,"tags":[],"created_at":"2026-01-10T09:30:00.000Z","updated_at":"2026-01-11T08:15:42.120Z","version":2,"deleted_at":null}}
                      *
                      *     : keep-alive
                      */

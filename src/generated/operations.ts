@@ -15,6 +15,7 @@ export const operationIndex = {
   toggleTaskCompletion: {"method":"PATCH","path":"/api/{user_id}/tasks/{task_id}/complete","authenticated":true,"handled":true,"queryDefaults":{}},
   restoreTask: {"method":"POST","path":"/api/{user_id}/tasks/{task_id}/restore","authenticated":true,"handled":true,"queryDefaults":{}},
   clearCompletedTasks: {"method":"POST","path":"/api/{user_id}/tasks/clear-completed","authenticated":true,"handled":true,"queryDefaults":{}},
+  listTaskCompletions: {"method":"GET","path":"/api/{user_id}/tasks/{task_id}/completions","authenticated":true,"handled":true,"queryDefaults":{"limit":50}},
   listTrash: {"method":"GET","path":"/api/{user_id}/trash","authenticated":true,"handled":true,"queryDefaults":{"limit":50}},
   purgeTask: {"method":"DELETE","path":"/api/{user_id}/trash/{task_id}","authenticated":true,"handled":true,"queryDefaults":{}},
   listCategories: {"method":"GET","path":"/api/{user_id}/categories","authenticated":true,"handled":true,"queryDefaults":{}},

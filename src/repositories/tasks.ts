@@ -9,7 +9,8 @@
 import { type Expression, type ExpressionBuilder, type Kysely, type RawBuilder, type SqlBool, sql } from 'kysely'
 import { isForeignKeyViolation, isUniqueViolation } from '../database/sql-errors.js'
 import type { ValidatedOperations } from '../contract/index.js'
-import type { Database, TaskRow } from '../database/types.js'
+import type { Database, TaskRow, TaskWriteRow } from '../database/types.js'
+import type { Due } from '../domain/recurrence.js'
 import type { TaskChanges } from '../domain/tasks.js'
 
 export type Miss =
@@ -26,15 +27,30 @@ const CATEGORY_KEY = 'tasks_category_fkey'
 const PRIMARY_KEY = 'tasks_pkey'
 
 /** Every column but the generated search vector. */
-const COLUMNS = ['user_id', 'id', 'title', 'description', 'completed', 'completed_at', 'priority', 'due_at', 'due_date', 'time_zone', 'category_id', 'tags', 'created_at', 'updated_at', 'version', 'deleted_at'] as const
+const COLUMNS = ['user_id', 'id', 'title', 'description', 'completed', 'completed_at', 'priority', 'due_at', 'due_date', 'time_zone', 'recurrence_rule', 'category_id', 'tags', 'created_at', 'updated_at', 'version', 'deleted_at'] as const
 
-/** A new task's full state; `id` given by the client, or made by PostgreSQL when absent. */
-export type NewTask = Required<Omit<TaskChanges, 'completed'>> & { completed: boolean, id?: string | undefined }
+/**
+ * A new task's full state; `id` given by the client, or made by PostgreSQL when absent;
+ * a recurring one with its rule's start (task-schedule.ts).
+ */
+export type NewTask = Required<Omit<TaskChanges, 'completed' | 'recurrence_rule'>> & {
+  completed: boolean
+  id?: string | undefined
+  recurrence_rule?: string | null
+  recurrence_start?: Due | null
+}
+
+/** The two columns of a rule's start. */
+const startColumns = (start: Due | null): { recurrence_start_at: string | null, recurrence_start_date: string | null } => ({
+  recurrence_start_at: start !== null && 'at' in start ? start.at : null,
+  recurrence_start_date: start !== null && 'date' in start ? start.date : null
+})
 
 export async function insert (db: Kysely<Database>, userId: string, task: NewTask): Promise<TaskRow | Miss> {
+  const { recurrence_start: start, ...state } = task
   try {
     return await db.insertInto('tasks')
-      .values({ user_id: userId, ...task, completed_at: task.completed ? sql<Date>`now()` : null })
+      .values({ user_id: userId, ...state, ...startColumns(start ?? null), completed_at: task.completed ? sql<Date>`now()` : null })
       .returning(COLUMNS)
       .executeTakeFirstOrThrow()
   } catch (error) {
@@ -42,6 +58,14 @@ export async function insert (db: Kysely<Database>, userId: string, task: NewTas
     if (isUniqueViolation(error, PRIMARY_KEY)) return { miss: 'id-taken' }
     throw error
   }
+}
+
+/** The task and its rule's start, locked until the transaction ends (a write decides from it). */
+export async function findForWrite (db: Kysely<Database>, userId: string, taskId: string): Promise<TaskWriteRow | undefined> {
+  return await db.selectFrom('tasks').select([...COLUMNS, 'recurrence_start_at', 'recurrence_start_date'])
+    .where('user_id', '=', userId).where('id', '=', taskId).where('deleted_at', 'is', null)
+    .forUpdate()
+    .executeTakeFirst()
 }
 
 export async function findById (db: Kysely<Database>, userId: string, taskId: string): Promise<TaskRow | undefined> {
@@ -72,7 +96,7 @@ async function explainMiss (db: Kysely<Database>, userId: string, taskId: string
  * Applies the changes in one UPDATE. `version` and `updated_at` move only when a stored value
  * really changes (API.md: a request that changes nothing leaves the version).
  */
-export async function update (db: Kysely<Database>, userId: string, taskId: string, changes: TaskChanges, ifVersion?: VersionCondition): Promise<TaskRow | Miss> {
+export async function update (db: Kysely<Database>, userId: string, taskId: string, changes: TaskChanges, ifVersion?: VersionCondition, start?: Due | null): Promise<TaskRow | Miss> {
   try {
     const row = await db.updateTable('tasks')
       .set((eb) => {
@@ -87,6 +111,7 @@ export async function update (db: Kysely<Database>, userId: string, taskId: stri
         if (changes.due_at !== undefined) set('due_at', sql`${changes.due_at}::timestamptz`)
         if (changes.due_date !== undefined) set('due_date', sql`${changes.due_date}::date`)
         if (changes.time_zone !== undefined) set('time_zone', sql`${changes.time_zone}::text`)
+        if (changes.recurrence_rule !== undefined) set('recurrence_rule', sql`${changes.recurrence_rule}::text`)
         if (changes.category_id !== undefined) set('category_id', sql`${changes.category_id}::uuid`)
         if (changes.tags !== undefined) set('tags', sql`${changes.tags}::text[]`)
         if (completed !== undefined) set('completed', completed)
@@ -95,6 +120,12 @@ export async function update (db: Kysely<Database>, userId: string, taskId: stri
           ? sql<boolean>`false`
           : sql<boolean>`(${sql.join(assigned.map(([column, value]) => sql`${sql.ref(column)} IS DISTINCT FROM ${value}`), sql` OR `)})`
         const values: Record<string, unknown> = Object.fromEntries(assigned)
+        // The rule's start moves only with the rule or the due, which count as the change.
+        if (start !== undefined) {
+          const columns = startColumns(start)
+          values.recurrence_start_at = sql`${columns.recurrence_start_at}::timestamptz`
+          values.recurrence_start_date = sql`${columns.recurrence_start_date}::date`
+        }
         if (completed !== undefined) {
           // Kept from the first completion while the task stays completed; cleared on reopening.
           values.completed_at = sql`CASE WHEN ${completed} THEN coalesce(completed_at, now()) ELSE NULL END`

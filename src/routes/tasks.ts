@@ -1,13 +1,19 @@
 /** The task operations of the contract. */
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { Kysely } from 'kysely'
 import { dereferencedContract, type Task } from '../contract/index.js'
 import { etagFor, ifMatchVersions, ifNoneMatchHits } from '../domain/etag.js'
 import { resourcePath } from '../domain/representations.js'
 import { overlongOnceNormalized } from '../domain/tags.js'
 import { dueProblems, fullState, patchChanges, type TaskChanges, toTask } from '../domain/tasks.js'
 import { isTimeZone } from '../domain/time-zones.js'
-import { ApiProblem } from '../errors.js'
+import { planSchedule, type SchedulePlan, touchesSchedule } from '../domain/task-schedule.js'
+import { atomically } from '../database/transactions.js'
+import type { Database } from '../database/types.js'
+import { ApiProblem, type FieldError } from '../errors.js'
+import * as completions from '../repositories/completions.js'
 import * as tasks from '../repositories/tasks.js'
+import * as users from '../repositories/users.js'
 import type { Handlers } from './types.js'
 
 export const notFound = (): ApiProblem => new ApiProblem('not-found', 'No task with this id.')
@@ -50,18 +56,64 @@ export function sendTask (reply: FastifyReply, task: Task): Task {
   return task
 }
 
-/** What PUT, PATCH and the completion toggle share: one conditional UPDATE, its miss as a problem. */
+/** The plan, or the rule's problem as a 400. */
+function planOrRefuse (plan: SchedulePlan | FieldError[]): SchedulePlan {
+  if (Array.isArray(plan)) throw new ApiProblem('validation-failed', 'The recurrence rule cannot be used with this task.', { errors: plan })
+  return plan
+}
+
+/** The user's zone, read only when a recurring task without a zone of its own must advance. */
+async function zoneFor (db: Kysely<Database>, userId: string, state: { recurrence_rule?: string | null, time_zone?: string | null }): Promise<string | null> {
+  if (state.recurrence_rule == null || state.time_zone != null) return null
+  return (await users.findById(db, userId))?.time_zone ?? null
+}
+
+/**
+ * What PUT, PATCH and the completion toggle share: one conditional UPDATE, its miss as a
+ * problem. A write that touches the schedule (rule, due, completion) first reads the task,
+ * locked, in the same transaction: whether the rule stands with the due it leaves, and
+ * whether completing it advances it, depend on what is stored (task-schedule.ts).
+ */
 async function changeTask (
   request: FastifyRequest<{ Params: { task_id: string }, Headers: { 'if-match'?: string } }>,
   reply: FastifyReply,
   changes: TaskChanges
 ): Promise<Task> {
-  const row = await tasks.update(request.db, request.user.id, request.params.task_id, changes, ifMatchVersions(request.headers['if-match']))
+  const userId = request.user.id
+  const taskId = request.params.task_id
+  const ifVersion = ifMatchVersions(request.headers['if-match'])
+  const row = !touchesSchedule(changes)
+    ? await tasks.update(request.db, userId, taskId, changes, ifVersion)
+    : await atomically(request.db, async (trx): Promise<Awaited<ReturnType<typeof tasks.update>>> => {
+      const stored = await tasks.findForWrite(trx, userId, taskId)
+      if (stored === undefined) return { miss: 'missing' }
+      const rule = changes.recurrence_rule !== undefined ? changes.recurrence_rule : stored.recurrence_rule
+      const zone = changes.time_zone !== undefined ? changes.time_zone : stored.time_zone
+      const plan = planOrRefuse(planSchedule(stored, changes, await zoneFor(trx, userId, { recurrence_rule: rule, time_zone: zone })))
+      const updated = await tasks.update(trx, userId, taskId, plan.changes, ifVersion, plan.start)
+      if (!tasks.isMiss(updated) && plan.completed !== undefined) await completions.record(trx, userId, taskId, plan.completed)
+      return updated
+    })
   if (tasks.isMiss(row)) throw problemFor(row)
   return sendTask(reply, toTask(row))
 }
 
-export const taskHandlers: Handlers<'listTasks' | 'createTask' | 'getTask' | 'replaceTask' | 'updateTask' | 'toggleTaskCompletion' | 'deleteTask'> = {
+export const taskHandlers: Handlers<'listTasks' | 'createTask' | 'getTask' | 'replaceTask' | 'updateTask' | 'toggleTaskCompletion' | 'deleteTask' | 'listTaskCompletions'> = {
+  async listTaskCompletions (request) {
+    const userId = request.user.id
+    const taskId = request.params.task_id
+    if (await tasks.findById(request.db, userId, taskId) === undefined) throw notFound()
+    const { cursor, limit } = request.query
+    // Bound to this task's list: a cursor of another task's, or of another list, is refused.
+    const listing = { completions_of: taskId }
+    const after = cursor === undefined ? undefined : await request.server.cursors.decode(cursor, userId, listing)
+    const page = await completions.list(request.db, userId, taskId, { limit, after })
+    return {
+      items: page.rows.map((row) => ({ id: row.id, occurrence_due: row.occurrence_date ?? row.occurrence_at as string, completed_at: row.completed_at })),
+      next_cursor: page.next === undefined ? null : await request.server.cursors.encode(page.next, userId, listing)
+    }
+  },
+
   async listTasks (request) {
     const userId = request.user.id
     const { cursor, limit, ...query } = request.query
@@ -78,9 +130,19 @@ export const taskHandlers: Handlers<'listTasks' | 'createTask' | 'getTask' | 're
     refuseOverlongTags(request.body.tags)
     refuseBadDue(request.body)
     const userId = request.user.id
-    const state = { ...fullState(request.body), id: request.body.id }
+    const state = fullState(request.body)
     return await request.withIdempotency(reply, async (db) => {
-      const row = await tasks.insert(db, userId, state)
+      const plan = planOrRefuse(planSchedule(undefined, state, await zoneFor(db, userId, state)))
+      const task = { ...plan.changes as typeof state, completed: plan.changes.completed === true, id: request.body.id, recurrence_start: plan.start ?? null }
+      // Created completed, a recurring task records that completion too, in the same transaction.
+      const occurrence = plan.completed
+      const row = occurrence === undefined
+        ? await tasks.insert(db, userId, task)
+        : await atomically(db, async (trx) => {
+          const inserted = await tasks.insert(trx, userId, task)
+          if (!tasks.isMiss(inserted)) await completions.record(trx, userId, inserted.id, occurrence)
+          return inserted
+        })
       if (tasks.isMiss(row)) throw problemFor(row)
       return {
         status: 201,

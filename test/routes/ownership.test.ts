@@ -20,7 +20,8 @@ t.test('every /api operation', async (t) => {
   const victim = newUser('victim')
   const attacker = newUser('attacker')
   const victimCategory = await createCategory(t, app, victim)
-  const victimTask = await createTask(t, app, victim, { title: 'Private', category_id: victimCategory.id, tags: ['secret'] })
+  // Recurring, created completed: it has advanced once and has a completion to protect too.
+  const victimTask = await createTask(t, app, victim, { title: 'Private', category_id: victimCategory.id, tags: ['secret'], due_date: '2026-12-01', recurrence_rule: 'FREQ=DAILY', completed: true })
   const attackerCategory = await createCategory(t, app, attacker)
   const attackerTask = await createTask(t, app, attacker, { title: 'Mine' })
   const webhookOf = async (user: typeof victim, description: string): Promise<{ id: string }> =>
@@ -32,11 +33,13 @@ t.test('every /api operation', async (t) => {
     user: await sharedDb(t).selectFrom('users').selectAll().where('id', '=', victim.id).execute(),
     tasks: await sharedDb(t).selectFrom('tasks').selectAll().where('user_id', '=', victim.id).orderBy('id').execute(),
     categories: await sharedDb(t).selectFrom('categories').selectAll().where('user_id', '=', victim.id).orderBy('id').execute(),
-    webhooks: await sharedDb(t).selectFrom('webhooks').selectAll().where('user_id', '=', victim.id).orderBy('id').execute()
+    webhooks: await sharedDb(t).selectFrom('webhooks').selectAll().where('user_id', '=', victim.id).orderBy('id').execute(),
+    completions: await sharedDb(t).selectFrom('task_completions').selectAll().where('user_id', '=', victim.id).orderBy('id').execute()
   })
   const before = await snapshot()
   t.equal(before.tasks?.length, 1, 'the snapshot sees the victim\'s task (it would compare nothing otherwise)')
   t.equal(before.webhooks?.length, 1, 'and the victim\'s webhook')
+  t.equal(before.completions?.length, 1, 'and the victim\'s completion')
 
   for (const { operationId, method, path, operation } of protectedOperations) {
     const content = operation.requestBody?.content ?? {}
@@ -80,7 +83,7 @@ t.test('every /api operation', async (t) => {
   t.test('covers every operation under /api', async (t) => {
     t.same(protectedOperations.map((o) => o.operationId).sort(), [
       'clearCompletedTasks', 'createCategory', 'createTask', 'createWebhook', 'deleteCategory', 'deleteTask', 'deleteWebhook', 'getCategory', 'getCurrentUser', 'getTask', 'getWebhook',
-      'listCategories', 'listTasks', 'listTrash', 'listWebhookDeliveries', 'listWebhooks', 'purgeTask', 'replaceTask', 'restoreTask', 'runBatch', 'streamEvents', 'syncChanges', 'toggleTaskCompletion',
+      'listCategories', 'listTaskCompletions', 'listTasks', 'listTrash', 'listWebhookDeliveries', 'listWebhooks', 'purgeTask', 'replaceTask', 'restoreTask', 'runBatch', 'streamEvents', 'syncChanges', 'toggleTaskCompletion',
       'updateCategory', 'updateCurrentUser', 'updateTask', 'updateWebhook'
     ])
   })

@@ -94,6 +94,7 @@ t.test('fullState', async (t) => {
       due_at: null,
       due_date: null,
       time_zone: null,
+      recurrence_rule: null,
       category_id: null,
       tags: [],
       completed: false
@@ -115,6 +116,7 @@ t.test('fullState', async (t) => {
       due_at: '2026-03-01T12:00:00Z',
       due_date: null,
       time_zone: 'Europe/Berlin',
+      recurrence_rule: 'FREQ=DAILY',
       category_id: CATEGORY,
       tags: ['Errands', ' errands', 'Home'],
       completed: true
@@ -125,6 +127,7 @@ t.test('fullState', async (t) => {
       due_at: '2026-03-01T12:00:00Z',
       due_date: null,
       time_zone: 'Europe/Berlin',
+      recurrence_rule: 'FREQ=DAILY',
       category_id: CATEGORY,
       tags: ['errands', 'home'],
       completed: true
@@ -144,6 +147,7 @@ t.test('toTask', async (t) => {
     due_at: null,
     due_date: '2026-01-12',
     time_zone: 'Asia/Tokyo',
+    recurrence_rule: 'FREQ=WEEKLY;BYDAY=MO',
     category_id: CATEGORY,
     tags: ['admin'],
     created_at: '2026-01-01T00:00:00.000Z',
