@@ -56,8 +56,8 @@ export function toEvent (row: EventRow): ApiEvent {
   if (type === 'task.purged' || type === 'category.deleted') {
     data = { id: stored.id as string }
   } else if (type.startsWith('task.')) {
-    // Events written before a field existed (contract 1.5.0: due_date, time_zone) lack it: null.
-    const task = { due_date: null, time_zone: null, ...stored, user_id: row.user_id } as Record<string, unknown>
+    // Events written before a field existed (contract 1.5.0: due_date, time_zone; 1.6.0: recurrence_rule) lack it: null.
+    const task = { due_date: null, time_zone: null, recurrence_rule: null, ...stored, user_id: row.user_id } as Record<string, unknown>
     for (const key of TASK_TIMESTAMPS) task[key] = timestamp(task[key])
     data = toTask(task as unknown as TaskRow)
   } else {

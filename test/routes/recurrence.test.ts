@@ -135,3 +135,22 @@ t.test('listTaskCompletions pages and refuses foreign cursors', async (t) => {
   const trashed = await inject(t, app, { method: 'GET', url: `/api/me/tasks/${task.id as string}/completions`, headers: user.headers })
   t.equal(trashed.statusCode, 404, 'a task in the trash: 404')
 })
+
+t.test('a batch completes a recurring task as the toggle does, and rolls its completion back with it', async (t) => {
+  const user = newUser()
+  const task = await createTask(t, app, user, { title: 'Batch', due_date: '2026-06-01', recurrence_rule: 'FREQ=DAILY' })
+  const run = async (atomic: boolean, extra: unknown[]): Promise<any> => (await inject(t, app, {
+    method: 'POST',
+    url: '/api/me/batch',
+    headers: { ...user.headers, 'content-type': 'application/json' },
+    payload: JSON.stringify({ atomic, operations: [{ op: 'set_completion', ref: 'done', id: task.id, body: { completed: true } }, ...extra] })
+  })).json()
+  const done = await run(false, [])
+  t.match(done.results[0], { status: 200, body: { completed: false, due_date: '2026-06-02' } })
+  // All or nothing: a failing second operation takes the advance and its completion back.
+  const failed = await run(true, [{ op: 'update_task', ref: 'bad', id: task.id, body: { title: '' } }])
+  t.equal(failed.committed, false, 'not committed')
+  const read = await inject(t, app, { method: 'GET', url: `/api/me/tasks/${task.id as string}`, headers: user.headers })
+  t.match(read.json(), { due_date: '2026-06-02', version: 2 }, 'the task as after the first batch')
+  t.equal((await completionsOf(t, user, task.id)).items.length, 1, 'one completion, not two')
+})
