@@ -26,6 +26,7 @@ import { handlers } from './routes/index.js'
 import retention from './jobs/retention.js'
 import eventHub from './events/hub.js'
 import jobQueue from './jobs/queue.js'
+import reminderJobs from './jobs/reminders.js'
 import webhookJobs from './jobs/webhooks.js'
 import type { ResolveHost } from './jobs/webhook-targets.js'
 
@@ -98,5 +99,6 @@ export async function buildApp (config: Readonly<ResolvedConfig>, deps: AppDepen
     allowPrivateTargets: config.webhooks.allowPrivateTargets,
     ...(deps.webhookResolve === undefined ? {} : { resolve: deps.webhookResolve })
   })
+  await app.register(reminderJobs)
   return app
 }

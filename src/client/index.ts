@@ -153,7 +153,8 @@ export async function runBatch (client: TodoClient, body: BatchRequest, { userId
 export type TaskEvent = components['schemas']['TaskEvent']
 export type CategoryEvent = components['schemas']['CategoryEvent']
 export type DeletionEvent = components['schemas']['DeletionEvent']
-export type WebhookEvent = TaskEvent | CategoryEvent | DeletionEvent
+export type ReminderEvent = components['schemas']['ReminderEvent']
+export type WebhookEvent = TaskEvent | CategoryEvent | DeletionEvent | ReminderEvent
 export type EventType = components['schemas']['EventType']
 export type Webhook = components['schemas']['Webhook']
 export type WebhookCreated = components['schemas']['WebhookCreated']

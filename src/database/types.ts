@@ -32,6 +32,9 @@ export interface CategoryTable {
   change_seq: ChangeSeq
 }
 
+/** A reminder as the contract has it. */
+export type Reminder = components['schemas']['Reminder']
+
 /** The contract's Priority; the PostgreSQL enum task_priority holds the same values. */
 export type TaskPriority = components['schemas']['Priority']
 
@@ -55,6 +58,8 @@ export interface TaskTable {
   /** The rule's start (DTSTART): the due it was set with, an instant or a date. Not in the API shape. */
   recurrence_start_at: NullableTimestamp
   recurrence_start_date: string | null
+  /** The task's reminders as answered; written as JSON text (pg would send an array as a PostgreSQL array). */
+  reminders: ColumnType<Reminder[], string | undefined, string>
   category_id: string | null
   tags: Generated<string[]>
   created_at: Timestamp

@@ -2,7 +2,8 @@
  * Events as the API shows them (API.md part two, "Events"): `{ id, type, occurred_at, data }`,
  * the same JSON value on the stream and in a webhook's body. Made from rows of the change
  * record (db/migrations/202611281200_change_record.ts), whose `data` is the row after the
- * change as PostgreSQL's to_jsonb wrote it (or `{ id }` for a purge or a category deletion).
+ * change as PostgreSQL's to_jsonb wrote it (or `{ id }` for a purge or a category deletion,
+ * or `{ task, scheduled_for, late }` for a reminder that fired).
  * Pure.
  */
 import type { Category, Task } from '../contract/index.js'
@@ -24,7 +25,7 @@ export interface ApiEvent {
   id: string
   type: EventType
   occurred_at: string
-  data: Task | Category | { id: string }
+  data: Task | Category | { id: string } | { task: Task, scheduled_for: string, late: boolean }
 }
 
 /** An events row as read. */
@@ -49,17 +50,25 @@ function timestamp (value: unknown): string | null {
 const TASK_TIMESTAMPS = ['completed_at', 'due_at', 'created_at', 'updated_at', 'deleted_at'] as const
 const CATEGORY_TIMESTAMPS = ['created_at', 'updated_at'] as const
 
+/** A task as an event stored it (to_jsonb of its row) → the contract's Task. */
+function taskOf (stored: Record<string, unknown>, userId: string): Task {
+  // Events written before a field existed (contract 1.5.0: due_date, time_zone; 1.6.0:
+  // recurrence_rule; 1.7.0: reminders) lack it.
+  const task = { due_date: null, time_zone: null, recurrence_rule: null, reminders: [], ...stored, user_id: userId } as Record<string, unknown>
+  for (const key of TASK_TIMESTAMPS) task[key] = timestamp(task[key])
+  return toTask(task as unknown as TaskRow)
+}
+
 export function toEvent (row: EventRow): ApiEvent {
   const type = row.type as EventType
   const stored = row.data as Record<string, unknown>
   let data: ApiEvent['data']
   if (type === 'task.purged' || type === 'category.deleted') {
     data = { id: stored.id as string }
+  } else if (type === 'reminder.fired') {
+    data = { task: taskOf(stored.task as Record<string, unknown>, row.user_id), scheduled_for: timestamp(stored.scheduled_for) as string, late: stored.late === true }
   } else if (type.startsWith('task.')) {
-    // Events written before a field existed (contract 1.5.0: due_date, time_zone; 1.6.0: recurrence_rule) lack it: null.
-    const task = { due_date: null, time_zone: null, recurrence_rule: null, ...stored, user_id: row.user_id } as Record<string, unknown>
-    for (const key of TASK_TIMESTAMPS) task[key] = timestamp(task[key])
-    data = toTask(task as unknown as TaskRow)
+    data = taskOf(stored, row.user_id)
   } else {
     const category = { ...stored, user_id: row.user_id } as Record<string, unknown>
     for (const key of CATEGORY_TIMESTAMPS) category[key] = timestamp(category[key])

@@ -51,10 +51,16 @@ export function nextOccurrence (rule: string, start: Due, current: Due, zone: st
   }
   if (next === null) return undefined
   if ('date' in start) return { date: next.toPlainDate().toString() }
-  return { at: new Date(next.epochMilliseconds).toISOString() }
+  return { at: new Date(next.epochMilliseconds + millisecondsOf(start)).toISOString() }
 }
+
+/**
+ * RRULE counts whole seconds; a due keeps milliseconds. The rule runs on the start's whole
+ * second, and its occurrences get the start's milliseconds back.
+ */
+const millisecondsOf = (due: Due): number => 'at' in due ? ((Date.parse(due.at) % 1000) + 1000) % 1000 : 0
 
 /** Whether `due` is an occurrence of `rule` started at `start` in `zone`. */
 export function isOccurrence (rule: string, start: Due, due: Due, zone: string): boolean {
-  return ruleFrom(rule, start, zone).matches(new Date('date' in due ? `${due.date}T00:00:00Z` : due.at))
+  return ruleFrom(rule, start, zone).matches(new Date('date' in due ? `${due.date}T00:00:00Z` : Date.parse(due.at) - millisecondsOf(start)))
 }

@@ -4,6 +4,7 @@
  * task advances it to its next occurrence instead. Pure: the caller reads the task (locked)
  * and the user's zone, and writes what this decides.
  */
+import type { Reminder } from '../database/types.js'
 import type { FieldError } from '../errors.js'
 import { type Due, nextOccurrence } from './recurrence.js'
 import { parseRule, RuleError } from './recurrence-rule.js'
@@ -18,6 +19,7 @@ export interface ScheduleState {
   recurrence_rule: string | null
   recurrence_start_at: string | null
   recurrence_start_date: string | null
+  reminders: Reminder[]
 }
 
 export interface SchedulePlan {
@@ -40,13 +42,13 @@ const sameDue = (a: Due | undefined, b: Due | undefined): boolean => {
 
 /** Whether a write with these changes needs the schedule decided (and so the task read first). */
 export function touchesSchedule (changes: TaskChanges): boolean {
-  return changes.recurrence_rule !== undefined || changes.due_at !== undefined || changes.due_date !== undefined ||
+  return changes.recurrence_rule !== undefined || changes.reminders !== undefined || changes.due_at !== undefined || changes.due_date !== undefined ||
     changes.completed === true || changes.completed === 'toggle'
 }
 
 /**
- * Decides the write; field errors (400, naming `/recurrence_rule`) when the rule cannot
- * stand. `userZone` is the user's time_zone (null: UTC), used when the task has none.
+ * Decides the write; field errors (400, naming `/recurrence_rule` or `/reminders`) when the
+ * rule, or a reminder before the due, cannot stand. `userZone` is the user's time_zone (null: UTC), used when the task has none.
  */
 export function planSchedule (stored: ScheduleState | undefined, changes: TaskChanges, userZone: string | null): SchedulePlan | FieldError[] {
   const after = {
@@ -56,6 +58,13 @@ export function planSchedule (stored: ScheduleState | undefined, changes: TaskCh
     rule: changes.recurrence_rule !== undefined ? changes.recurrence_rule : stored?.recurrence_rule ?? null
   }
   const due = dueOf(after)
+  const reminders = changes.reminders ?? stored?.reminders ?? []
+  const needingDue = reminders.findIndex((reminder) => 'before_due' in reminder)
+  if (due === undefined && needingDue >= 0) {
+    return [changes.reminders !== undefined
+      ? { pointer: `/reminders/${needingDue}`, detail: 'a before_due reminder needs a due_at or due_date' }
+      : { pointer: '/reminders', detail: 'the due cannot be cleared while a before_due reminder needs it (remove it in the same request)' }]
+  }
   if (after.rule === null) return { changes, ...(stored?.recurrence_rule === null ? {} : { start: null }) }
 
   if (due === undefined) {

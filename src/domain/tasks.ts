@@ -3,7 +3,7 @@
  * repository writes. Pure: no I/O.
  */
 import type { Task, TaskPatch, ValidatedSchemas } from '../contract/index.js'
-import type { TaskPriority, TaskRow } from '../database/types.js'
+import type { Reminder, TaskPriority, TaskRow } from '../database/types.js'
 import { normalizeTags } from './tags.js'
 
 export function toTask (row: TaskRow): Task {
@@ -19,6 +19,7 @@ export function toTask (row: TaskRow): Task {
     due_date: row.due_date,
     time_zone: row.time_zone,
     recurrence_rule: row.recurrence_rule,
+    reminders: row.reminders,
     category_id: row.category_id,
     tags: row.tags,
     created_at: row.created_at,
@@ -40,6 +41,7 @@ export interface TaskChanges {
   due_date?: string | null
   time_zone?: string | null
   recurrence_rule?: string | null
+  reminders?: Reminder[]
   category_id?: string | null
   tags?: string[]
   completed?: boolean | 'toggle'
@@ -58,10 +60,16 @@ export function fullState (body: ValidatedSchemas['TaskCreate'] | ValidatedSchem
     due_date: body.due_date,
     time_zone: body.time_zone,
     recurrence_rule: body.recurrence_rule,
+    reminders: normalizeReminders(body.reminders),
     category_id: body.category_id,
     tags: normalizeTags(body.tags),
     completed: body.completed
   }
+}
+
+/** Reminders as stored and answered: durations as written, `at` as the UTC form of the same instant. */
+export function normalizeReminders (reminders: readonly Reminder[]): Reminder[] {
+  return reminders.map((reminder) => 'at' in reminder ? { at: new Date(reminder.at).toISOString() } : { before_due: reminder.before_due })
 }
 
 /**
@@ -89,6 +97,7 @@ export function patchChanges (patch: TaskPatch): TaskChanges {
   if (patch.due_date !== undefined) changes.due_date = patch.due_date
   if (patch.time_zone !== undefined) changes.time_zone = patch.time_zone
   if (patch.recurrence_rule !== undefined) changes.recurrence_rule = patch.recurrence_rule
+  if (patch.reminders !== undefined) changes.reminders = normalizeReminders(patch.reminders)
   // A due set to a value replaces the other kind (API.md); both set to values is refused
   // before this (dueProblem).
   if (typeof patch.due_at === 'string') changes.due_date = null

@@ -797,8 +797,8 @@ export interface webhooks {
          * A task changed
          * @description Sent to a webhook subscribed to the event's type (or to `*`) when one of the user's
          *     tasks changes: `task.created`, `task.updated`, `task.completed`, `task.reopened`,
-         *     `task.moved`, `task.deleted` (to the trash), `task.restored`; also
-         *     `reminder.fired`. `data` is the task after the change.
+         *     `task.moved`, `task.deleted` (to the trash), `task.restored`. `data` is the task
+         *     after the change.
          *     Delivery follows Standard Webhooks: verify `webhook-signature` (the SDK's
          *     `verifyWebhook`) over the raw body before trusting it, and deduplicate by
          *     `webhook-id` (delivery is at least once; a retry carries the same id).
@@ -828,6 +828,56 @@ export interface webhooks {
             requestBody: {
                 content: {
                     "application/json": components["schemas"]["TaskEvent"];
+                };
+            };
+            responses: {
+                200: components["responses"]["WebhookReceived"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    reminderEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A reminder fired
+         * @description `reminder.fired`: `data` holds the task, when the reminder was due (`scheduled_for`) and whether it fired late. Signed and retried like every delivery.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event's id; the same on every retry of the event, so receivers deduplicate by it. */
+                    "webhook-id": components["parameters"]["WebhookIdHeader"];
+                    /**
+                     * @description When this attempt was signed, in Unix seconds. Refuse deliveries more than 5 minutes from your clock.
+                     * @example 1768037400
+                     */
+                    "webhook-timestamp": components["parameters"]["WebhookTimestampHeader"];
+                    /**
+                     * @description `v1,` and the base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` (the
+                     *     raw body bytes), keyed with the bytes the secret's base64 after `whsec_` decodes to.
+                     *     Several space-separated signatures may appear (a rotated secret); one match suffices.
+                     * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                     */
+                    "webhook-signature": components["parameters"]["WebhookSignatureHeader"];
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ReminderEvent"];
                 };
             };
             responses: {
@@ -1016,6 +1066,41 @@ export interface components {
          */
         RecurrenceRule: string | null;
         /**
+         * @description A reminder: at an instant (`at`), or a duration before the task's effective due
+         *     instant (`before_due`, ISO 8601 such as `PT15M` or `P1D`; the task needs a due). Answered
+         *     with only the member it was sent with: durations as written, `at` as the UTC date-time
+         *     of the same instant.
+         * @example {
+         *       "before_due": "PT15M"
+         *     }
+         */
+        Reminder: {
+            at: components["schemas"]["Timestamp"];
+        } | {
+            /** @description An ISO 8601 duration of years, months, weeks, days, hours, minutes and seconds (whole numbers), at least one part. */
+            before_due: string;
+        };
+        /**
+         * @description Up to 5 reminders, replaced as a whole by PATCH and answered as sent (same order).
+         *     A reminder *fires* by emitting a `reminder.fired` event (stream and webhooks) within
+         *     5 seconds after its time while the service runs, exactly once per occurrence however
+         *     many processes share the database; one whose time passed while no process ran fires
+         *     at the next start (`late: true`), unless it is more than 24 hours late. One whose time
+         *     has passed when it is set, or when its occurrence becomes current, does not fire.
+         *     Changing the due or the reminders, completing or deleting the task cancels what is no
+         *     longer due, atomically with that change; an `at` reminder fires once, even on a
+         *     recurring task, and `before_due` ones re-arm for each new occurrence.
+         * @example [
+         *       {
+         *         "before_due": "PT15M"
+         *       },
+         *       {
+         *         "at": "2026-05-04T07:30:00.000Z"
+         *       }
+         *     ]
+         */
+        TaskReminders: components["schemas"]["Reminder"][];
+        /**
          * @description A completed occurrence of a recurring task.
          * @example {
          *       "id": "0e3c0c55-2f0a-4d3e-9e1a-6b7c8d9e0f11",
@@ -1030,7 +1115,24 @@ export interface components {
             occurrence_due: string | unknown | unknown;
             completed_at: components["schemas"]["Timestamp"];
         };
-        /** @description One page of a task's completions, newest `completed_at` first, then `id`. */
+        /**
+         * @description One page of a task's completions, newest `completed_at` first, then `id`.
+         * @example {
+         *       "items": [
+         *         {
+         *           "id": "0e3c0c55-2f0a-4d3e-9e1a-6b7c8d9e0f11",
+         *           "occurrence_due": "2026-05-04",
+         *           "completed_at": "2026-05-04T18:20:00.000Z"
+         *         },
+         *         {
+         *           "id": "5a1d7c20-91b4-4f0e-8c55-3e2f1a0b9c77",
+         *           "occurrence_due": "2026-04-27",
+         *           "completed_at": "2026-04-28T07:02:11.000Z"
+         *         }
+         *       ],
+         *       "next_cursor": null
+         *     }
+         */
         TaskCompletionPage: {
             items: components["schemas"]["TaskCompletionRecord"][];
             /** @description Pass as `cursor` for the next page; null on the last page. */
@@ -1050,6 +1152,7 @@ export interface components {
          *       "due_date": null,
          *       "time_zone": null,
          *       "recurrence_rule": null,
+         *       "reminders": [],
          *       "category_id": "0b5a4b84-3c43-4a0c-9d1c-1e2f3a4b5c6d",
          *       "tags": [
          *         "finance",
@@ -1076,6 +1179,7 @@ export interface components {
             due_date: components["schemas"]["DueDate"];
             time_zone: components["schemas"]["TaskTimeZone"];
             recurrence_rule: components["schemas"]["RecurrenceRule"];
+            reminders: components["schemas"]["TaskReminders"];
             /**
              * Format: uuid
              * @description One of the caller's categories, or null.
@@ -1121,6 +1225,8 @@ export interface components {
             time_zone: components["schemas"]["TaskTimeZone"];
             /** @default null */
             recurrence_rule: components["schemas"]["RecurrenceRule"];
+            /** @default [] */
+            reminders: components["schemas"]["TaskReminders"];
             /**
              * Format: uuid
              * @description One of the caller's categories (else `422`), or null.
@@ -1156,6 +1262,8 @@ export interface components {
             time_zone: components["schemas"]["TaskTimeZone"];
             /** @default null */
             recurrence_rule: components["schemas"]["RecurrenceRule"];
+            /** @default [] */
+            reminders: components["schemas"]["TaskReminders"];
             /**
              * Format: uuid
              * @description One of the caller's categories (else `422`), or null.
@@ -1185,6 +1293,7 @@ export interface components {
             due_date?: components["schemas"]["DueDate"];
             time_zone?: components["schemas"]["TaskTimeZone"];
             recurrence_rule?: components["schemas"]["RecurrenceRule"];
+            reminders?: components["schemas"]["TaskReminders"];
             /**
              * Format: uuid
              * @description One of the caller's categories (else `422`), or null.
@@ -1227,6 +1336,7 @@ export interface components {
          *           "due_date": null,
          *           "time_zone": null,
          *           "recurrence_rule": null,
+         *           "reminders": [],
          *           "category_id": "0b5a4b84-3c43-4a0c-9d1c-1e2f3a4b5c6d",
          *           "tags": [
          *             "finance",
@@ -1263,6 +1373,7 @@ export interface components {
          *           "due_date": null,
          *           "time_zone": null,
          *           "recurrence_rule": null,
+         *           "reminders": [],
          *           "category_id": null,
          *           "tags": [],
          *           "created_at": "2026-01-10T09:30:00.000Z",
@@ -1514,6 +1625,7 @@ export interface components {
          *             "due_date": null,
          *             "time_zone": null,
          *             "recurrence_rule": null,
+         *             "reminders": [],
          *             "category_id": null,
          *             "tags": [],
          *             "created_at": "2026-01-10T09:30:00.000Z",
@@ -1553,13 +1665,26 @@ export interface components {
          * @enum {string}
          */
         EventType: "task.created" | "task.updated" | "task.completed" | "task.reopened" | "task.moved" | "task.deleted" | "task.restored" | "task.purged" | "category.created" | "category.updated" | "category.deleted" | "reminder.fired";
-        /** @description A change of a task (or a reminder that fired); `data` is the task after the change. */
+        /** @description A change of a task; `data` is the task after the change. */
         TaskEvent: {
             id: components["schemas"]["EventId"];
             /** @enum {string} */
-            type: "task.created" | "task.updated" | "task.completed" | "task.reopened" | "task.moved" | "task.deleted" | "task.restored" | "reminder.fired";
+            type: "task.created" | "task.updated" | "task.completed" | "task.reopened" | "task.moved" | "task.deleted" | "task.restored";
             occurred_at: components["schemas"]["Timestamp"];
             data: components["schemas"]["Task"];
+        };
+        /** @description A reminder that fired (`reminder.fired`); `occurred_at` is when it fired. */
+        ReminderEvent: {
+            id: components["schemas"]["EventId"];
+            /** @constant */
+            type: "reminder.fired";
+            occurred_at: components["schemas"]["Timestamp"];
+            data: {
+                task: components["schemas"]["Task"];
+                scheduled_for: components["schemas"]["Timestamp"];
+                /** @description True exactly when it fired more than 5 seconds after `scheduled_for`. */
+                late: boolean;
+            };
         };
         /** @description A category created or changed; `data` is the category after the change. */
         CategoryEvent: {
@@ -3490,7 +3615,7 @@ export interface operations {
                      *
                      *     id: 00000000000000000042
                      *     event: task.completed
-                     *     data: {"id":"00000000000000000042","type":"task.completed","occurred_at":"2026-01-11T08:15:42.120Z","data":{"id":"6f1c1f5e-8d5b-4a57-9a3e-2d9c6f7b8a10","user_id":"auth0|5f8d0e1c2b3a","title":"File the tax return","description":null,"completed":true,"completed_at":"2026-01-11T08:15:42.120Z","priority":"high","due_at":null,"due_date":null,"time_zone":null,"recurrence_rule":null,"category_id":null,"tags":[],"created_at":"2026-01-10T09:30:00.000Z","updated_at":"2026-01-11T08:15:42.120Z","version":2,"deleted_at":null}}
+                     *     data: {"id":"00000000000000000042","type":"task.completed","occurred_at":"2026-01-11T08:15:42.120Z","data":{"id":"6f1c1f5e-8d5b-4a57-9a3e-2d9c6f7b8a10","user_id":"auth0|5f8d0e1c2b3a","title":"File the tax return","description":null,"completed":true,"completed_at":"2026-01-11T08:15:42.120Z","priority":"high","due_at":null,"due_date":null,"time_zone":null,"recurrence_rule":null,"reminders":[],"category_id":null,"tags":[],"created_at":"2026-01-10T09:30:00.000Z","updated_at":"2026-01-11T08:15:42.120Z","version":2,"deleted_at":null}}
                      *
                      *     : keep-alive
                      */

@@ -9,7 +9,7 @@
 import { type Expression, type ExpressionBuilder, type Kysely, type RawBuilder, type SqlBool, sql } from 'kysely'
 import { isForeignKeyViolation, isUniqueViolation } from '../database/sql-errors.js'
 import type { ValidatedOperations } from '../contract/index.js'
-import type { Database, TaskRow, TaskWriteRow } from '../database/types.js'
+import type { Database, Reminder, TaskRow, TaskWriteRow } from '../database/types.js'
 import type { Due } from '../domain/recurrence.js'
 import type { TaskChanges } from '../domain/tasks.js'
 
@@ -27,16 +27,17 @@ const CATEGORY_KEY = 'tasks_category_fkey'
 const PRIMARY_KEY = 'tasks_pkey'
 
 /** Every column but the generated search vector. */
-const COLUMNS = ['user_id', 'id', 'title', 'description', 'completed', 'completed_at', 'priority', 'due_at', 'due_date', 'time_zone', 'recurrence_rule', 'category_id', 'tags', 'created_at', 'updated_at', 'version', 'deleted_at'] as const
+const COLUMNS = ['user_id', 'id', 'title', 'description', 'completed', 'completed_at', 'priority', 'due_at', 'due_date', 'time_zone', 'recurrence_rule', 'reminders', 'category_id', 'tags', 'created_at', 'updated_at', 'version', 'deleted_at'] as const
 
 /**
  * A new task's full state; `id` given by the client, or made by PostgreSQL when absent;
  * a recurring one with its rule's start (task-schedule.ts).
  */
-export type NewTask = Required<Omit<TaskChanges, 'completed' | 'recurrence_rule'>> & {
+export type NewTask = Required<Omit<TaskChanges, 'completed' | 'recurrence_rule' | 'reminders'>> & {
   completed: boolean
   id?: string | undefined
   recurrence_rule?: string | null
+  reminders?: Reminder[]
   recurrence_start?: Due | null
 }
 
@@ -47,10 +48,10 @@ const startColumns = (start: Due | null): { recurrence_start_at: string | null, 
 })
 
 export async function insert (db: Kysely<Database>, userId: string, task: NewTask): Promise<TaskRow | Miss> {
-  const { recurrence_start: start, ...state } = task
+  const { recurrence_start: start, reminders = [], ...state } = task
   try {
     return await db.insertInto('tasks')
-      .values({ user_id: userId, ...state, ...startColumns(start ?? null), completed_at: task.completed ? sql<Date>`now()` : null })
+      .values({ user_id: userId, ...state, reminders: JSON.stringify(reminders), ...startColumns(start ?? null), completed_at: task.completed ? sql<Date>`now()` : null })
       .returning(COLUMNS)
       .executeTakeFirstOrThrow()
   } catch (error) {
@@ -112,6 +113,7 @@ export async function update (db: Kysely<Database>, userId: string, taskId: stri
         if (changes.due_date !== undefined) set('due_date', sql`${changes.due_date}::date`)
         if (changes.time_zone !== undefined) set('time_zone', sql`${changes.time_zone}::text`)
         if (changes.recurrence_rule !== undefined) set('recurrence_rule', sql`${changes.recurrence_rule}::text`)
+        if (changes.reminders !== undefined) set('reminders', sql`${JSON.stringify(changes.reminders)}::jsonb`)
         if (changes.category_id !== undefined) set('category_id', sql`${changes.category_id}::uuid`)
         if (changes.tags !== undefined) set('tags', sql`${changes.tags}::text[]`)
         if (completed !== undefined) set('completed', completed)

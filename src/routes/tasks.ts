@@ -12,6 +12,7 @@ import { atomically } from '../database/transactions.js'
 import type { Database } from '../database/types.js'
 import { ApiProblem, type FieldError } from '../errors.js'
 import * as completions from '../repositories/completions.js'
+import * as events from '../repositories/events.js'
 import * as tasks from '../repositories/tasks.js'
 import * as users from '../repositories/users.js'
 import type { Handlers } from './types.js'
@@ -85,6 +86,9 @@ async function changeTask (
   const row = !touchesSchedule(changes)
     ? await tasks.update(request.db, userId, taskId, changes, ifVersion)
     : await atomically(request.db, async (trx): Promise<Awaited<ReturnType<typeof tasks.update>>> => {
+      // The user's change counter before the task's row, as every write takes them (the
+      // change record's lock order): the other way round, two writers deadlock.
+      await events.lockChangeCounter(trx, userId)
       const stored = await tasks.findForWrite(trx, userId, taskId)
       if (stored === undefined) return { miss: 'missing' }
       const rule = changes.recurrence_rule !== undefined ? changes.recurrence_rule : stored.recurrence_rule

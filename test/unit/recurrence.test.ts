@@ -86,6 +86,9 @@ t.test('daylight saving keeps the wall-clock time, both ways', async (t) => {
     ['2026-04-03T22:00:00.000Z', '2026-04-04T23:00:00.000Z', '2026-04-05T23:00:00.000Z'], 'Sydney, fall back (5 April)')
   t.same(occurrences('FREQ=DAILY', { at: '2026-10-02T23:00:00.000Z' }, 'Australia/Sydney', 3),
     ['2026-10-02T23:00:00.000Z', '2026-10-03T22:00:00.000Z', '2026-10-04T22:00:00.000Z'], 'Sydney, spring forward (4 October)')
+  t.same(occurrences('FREQ=DAILY', { at: '2026-03-28T08:00:00.250Z' }, 'Europe/Berlin', 2),
+    ['2026-03-28T08:00:00.250Z', '2026-03-29T07:00:00.250Z'], 'milliseconds of the start are kept')
+  t.ok(isOccurrence('FREQ=DAILY', { at: '2026-03-28T08:00:00.250Z' }, { at: '2026-03-29T07:00:00.250Z' }, 'Europe/Berlin'), 'and recognised')
   t.same(occurrences('FREQ=WEEKLY', { at: '2026-03-23T08:00:00.000Z' }, 'Europe/Berlin', 2),
     ['2026-03-23T08:00:00.000Z', '2026-03-30T07:00:00.000Z'], 'weekly across the change too')
   t.same(occurrences('FREQ=DAILY', { at: '2026-03-28T01:30:00.000Z' }, 'Europe/Berlin', 3),

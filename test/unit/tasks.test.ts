@@ -95,6 +95,7 @@ t.test('fullState', async (t) => {
       due_date: null,
       time_zone: null,
       recurrence_rule: null,
+      reminders: [],
       category_id: null,
       tags: [],
       completed: false
@@ -117,6 +118,7 @@ t.test('fullState', async (t) => {
       due_date: null,
       time_zone: 'Europe/Berlin',
       recurrence_rule: 'FREQ=DAILY',
+      reminders: [{ at: '2026-03-01T12:00:00+01:00' }, { before_due: 'PT15M' }],
       category_id: CATEGORY,
       tags: ['Errands', ' errands', 'Home'],
       completed: true
@@ -128,6 +130,7 @@ t.test('fullState', async (t) => {
       due_date: null,
       time_zone: 'Europe/Berlin',
       recurrence_rule: 'FREQ=DAILY',
+      reminders: [{ at: '2026-03-01T11:00:00.000Z' }, { before_due: 'PT15M' }],
       category_id: CATEGORY,
       tags: ['errands', 'home'],
       completed: true
@@ -148,6 +151,7 @@ t.test('toTask', async (t) => {
     due_date: '2026-01-12',
     time_zone: 'Asia/Tokyo',
     recurrence_rule: 'FREQ=WEEKLY;BYDAY=MO',
+    reminders: [{ before_due: 'P1D' }],
     category_id: CATEGORY,
     tags: ['admin'],
     created_at: '2026-01-01T00:00:00.000Z',
