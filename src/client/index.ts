@@ -149,7 +149,7 @@ export async function runBatch (client: TodoClient, body: BatchRequest, { userId
   })
 }
 
-/** What a webhook receives (openapi.yaml, top-level `webhooks`): one of three shapes, told apart by `type`. */
+/** What a webhook receives (openapi.yaml, top-level `webhooks`): one of four shapes, told apart by `type`. */
 export type TaskEvent = components['schemas']['TaskEvent']
 export type CategoryEvent = components['schemas']['CategoryEvent']
 export type DeletionEvent = components['schemas']['DeletionEvent']
