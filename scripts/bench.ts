@@ -192,6 +192,8 @@ function scenarios (f: Fixture): Record<string, () => Request> {
     update: () => { const user = pick(users); return { method: 'PATCH', path: `/api/me/tasks/${anyTask(user)}`, headers: { ...auth(user), ...json }, body: JSON.stringify({ title: `Renamed ${Math.random()}` }) } },
     complete: () => { const user = pick(users); return { method: 'PATCH', path: `/api/me/tasks/${anyTask(user)}/complete`, headers: auth(user) } },
     search: () => ({ method: 'GET', path: `/api/me/tasks?q=${pick(SEARCH_WORDS)}&status=pending`, headers: auth(pick(users)) }),
+    // The "today" view, judged in the user's zone, in due order.
+    'due-today': () => ({ method: 'GET', path: '/api/me/tasks?due=today&sort=due_at&order=asc', headers: auth(pick(users)) }),
     // 50 creates in one request (runBatch): each is the single createTask's whole path.
     batch: () => ({ method: 'POST', path: '/api/me/batch', headers: { ...auth(pick(users)), ...json }, body: JSON.stringify({ operations: Array.from({ length: 50 }, (_, i) => ({ op: 'create_task', body: { title: `Batch ${i} ${pick(SEARCH_WORDS)}`, tags: ['bench'] } })) }) }),
     sync: () => { const user = pick([...f.syncTokens.keys()]); return { method: 'GET', path: `/api/me/sync?since=${encodeURIComponent(f.syncTokens.get(user) as string)}`, headers: auth(user) } }
@@ -302,7 +304,7 @@ async function runSize (adminUrl: string, size: BenchSize): Promise<Results> {
     }
     // sync with the reads, before the write scenarios: after them, autovacuum works through
     // their dead rows on the large set's million-row tables while the next scenario runs.
-    for (const name of ['list', 'list-deep', 'get', 'sync', 'create', 'update', 'complete', 'search', 'mixed', 'batch']) {
+    for (const name of ['list', 'list-deep', 'get', 'sync', 'due-today', 'create', 'update', 'complete', 'search', 'mixed', 'batch']) {
       if (!wanted(name)) continue
       if (name === 'sync') await prepareSync(service.base, f)
       const floorNext = floorScenarios[name]

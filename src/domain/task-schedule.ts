@@ -40,10 +40,14 @@ const sameDue = (a: Due | undefined, b: Due | undefined): boolean => {
   return Date.parse(a.at) === Date.parse(b.at)
 }
 
-/** Whether a write with these changes needs the schedule decided (and so the task read first). */
-export function touchesSchedule (changes: TaskChanges): boolean {
-  return changes.recurrence_rule !== undefined || changes.reminders !== undefined || changes.due_at !== undefined || changes.due_date !== undefined ||
-    changes.completed === true || changes.completed === 'toggle'
+/**
+ * Whether a write with these changes needs the schedule decided (and so the task read
+ * first): 'always', 'if-recurring' (a completion: it advances a recurring task, and is a
+ * plain write for any other), or 'never'.
+ */
+export function touchesSchedule (changes: TaskChanges): 'always' | 'if-recurring' | 'never' {
+  if (changes.recurrence_rule !== undefined || changes.reminders !== undefined || changes.due_at !== undefined || changes.due_date !== undefined) return 'always'
+  return changes.completed === true || changes.completed === 'toggle' ? 'if-recurring' : 'never'
 }
 
 /**

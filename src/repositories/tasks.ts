@@ -97,7 +97,13 @@ async function explainMiss (db: Kysely<Database>, userId: string, taskId: string
  * Applies the changes in one UPDATE. `version` and `updated_at` move only when a stored value
  * really changes (API.md: a request that changes nothing leaves the version).
  */
-export async function update (db: Kysely<Database>, userId: string, taskId: string, changes: TaskChanges, ifVersion?: VersionCondition, start?: Due | null): Promise<TaskRow | Miss> {
+export async function update (db: Kysely<Database>, userId: string, taskId: string, changes: TaskChanges, ifVersion?: VersionCondition, start?: Due | null): Promise<TaskRow | Miss>
+/**
+ * `onlyIf: 'not-recurring'`: the same UPDATE, for a task without a rule only; undefined when
+ * it matched nothing (no such task, another version, or a recurring task: the caller decides).
+ */
+export async function update (db: Kysely<Database>, userId: string, taskId: string, changes: TaskChanges, ifVersion: VersionCondition, start: undefined, onlyIf: 'not-recurring'): Promise<TaskRow | Miss | undefined>
+export async function update (db: Kysely<Database>, userId: string, taskId: string, changes: TaskChanges, ifVersion?: VersionCondition, start?: Due | null, onlyIf?: 'not-recurring'): Promise<TaskRow | Miss | undefined> {
   try {
     const row = await db.updateTable('tasks')
       .set((eb) => {
@@ -138,8 +144,10 @@ export async function update (db: Kysely<Database>, userId: string, taskId: stri
       })
       .where('user_id', '=', userId).where('id', '=', taskId).where('deleted_at', 'is', null)
       .where((eb) => versionFilter(eb, ifVersion))
+      .$if(onlyIf === 'not-recurring', (query) => query.where('recurrence_rule', 'is', null))
       .returning(COLUMNS)
       .executeTakeFirst()
+    if (row === undefined && onlyIf !== undefined) return undefined
     return row ?? await explainMiss(db, userId, taskId)
   } catch (error) {
     if (isForeignKeyViolation(error, CATEGORY_KEY)) return { miss: 'unknown-category' }

@@ -9,7 +9,7 @@ import { dueProblems, fullState, patchChanges, type TaskChanges, toTask } from '
 import { isTimeZone } from '../domain/time-zones.js'
 import { planSchedule, type SchedulePlan, touchesSchedule } from '../domain/task-schedule.js'
 import { atomically } from '../database/transactions.js'
-import type { Database } from '../database/types.js'
+import type { Database, TaskRow } from '../database/types.js'
 import { ApiProblem, type FieldError } from '../errors.js'
 import * as completions from '../repositories/completions.js'
 import * as events from '../repositories/events.js'
@@ -57,6 +57,12 @@ export function sendTask (reply: FastifyReply, task: Task): Task {
   return task
 }
 
+/** The changed task, or its miss as a problem. */
+function sendChanged (reply: FastifyReply, row: TaskRow | tasks.Miss): Task {
+  if (tasks.isMiss(row)) throw problemFor(row)
+  return sendTask(reply, toTask(row))
+}
+
 /** The plan, or the rule's problem as a 400. */
 function planOrRefuse (plan: SchedulePlan | FieldError[]): SchedulePlan {
   if (Array.isArray(plan)) throw new ApiProblem('validation-failed', 'The recurrence rule cannot be used with this task.', { errors: plan })
@@ -83,23 +89,28 @@ async function changeTask (
   const userId = request.user.id
   const taskId = request.params.task_id
   const ifVersion = ifMatchVersions(request.headers['if-match'])
-  const row = !touchesSchedule(changes)
-    ? await tasks.update(request.db, userId, taskId, changes, ifVersion)
-    : await atomically(request.db, async (trx): Promise<Awaited<ReturnType<typeof tasks.update>>> => {
-      // The user's change counter before the task's row, as every write takes them (the
-      // change record's lock order): the other way round, two writers deadlock.
-      await events.lockChangeCounter(trx, userId)
-      const stored = await tasks.findForWrite(trx, userId, taskId)
-      if (stored === undefined) return { miss: 'missing' }
-      const rule = changes.recurrence_rule !== undefined ? changes.recurrence_rule : stored.recurrence_rule
-      const zone = changes.time_zone !== undefined ? changes.time_zone : stored.time_zone
-      const plan = planOrRefuse(planSchedule(stored, changes, await zoneFor(trx, userId, { recurrence_rule: rule, time_zone: zone })))
-      const updated = await tasks.update(trx, userId, taskId, plan.changes, ifVersion, plan.start)
-      if (!tasks.isMiss(updated) && plan.completed !== undefined) await completions.record(trx, userId, taskId, plan.completed)
-      return updated
-    })
-  if (tasks.isMiss(row)) throw problemFor(row)
-  return sendTask(reply, toTask(row))
+  const touches = touchesSchedule(changes)
+  if (touches === 'never') return sendChanged(reply, await tasks.update(request.db, userId, taskId, changes, ifVersion))
+  // A completion is one UPDATE for a task without a rule (most of them); only a recurring
+  // task (or none, or another version: the locked read tells which) takes the read below.
+  if (touches === 'if-recurring') {
+    const plain = await tasks.update(request.db, userId, taskId, changes, ifVersion, undefined, 'not-recurring')
+    if (plain !== undefined) return sendChanged(reply, plain)
+  }
+  const row = await atomically(request.db, async (trx): Promise<TaskRow | tasks.Miss> => {
+    // The user's change counter before the task's row, as every write takes them (the
+    // change record's lock order): the other way round, two writers deadlock.
+    await events.lockChangeCounter(trx, userId)
+    const stored = await tasks.findForWrite(trx, userId, taskId)
+    if (stored === undefined) return { miss: 'missing' }
+    const rule = changes.recurrence_rule !== undefined ? changes.recurrence_rule : stored.recurrence_rule
+    const zone = changes.time_zone !== undefined ? changes.time_zone : stored.time_zone
+    const plan = planOrRefuse(planSchedule(stored, changes, await zoneFor(trx, userId, { recurrence_rule: rule, time_zone: zone })))
+    const updated = await tasks.update(trx, userId, taskId, plan.changes, ifVersion, plan.start)
+    if (!tasks.isMiss(updated) && plan.completed !== undefined) await completions.record(trx, userId, taskId, plan.completed)
+    return updated
+  })
+  return sendChanged(reply, row)
 }
 
 export const taskHandlers: Handlers<'listTasks' | 'createTask' | 'getTask' | 'replaceTask' | 'updateTask' | 'toggleTaskCompletion' | 'deleteTask' | 'listTaskCompletions'> = {
