@@ -10,7 +10,8 @@
  * set first, then 1,000,000 tasks, and compares. `--smoke` (CI): 2 s a scenario, no targets.
  * `--rls off` runs the service, and the floor, with RLS_ENABLED=false (default: on, as deployed).
  * `--only` runs the named scenarios alone (`events` is the 1,000 streams with mixed load and
- * delivery latency; `mixed-2-workers` the cluster); a check whose figures were not taken is skipped.
+ * delivery latency; `mixed-2-workers` the cluster; `reminders` 10,000 reminders due within a
+ * minute, fired by the cluster); a check whose figures were not taken is skipped.
  * Bounded: every scenario stops after its duration; everything it starts is stopped.
  * Everything runs on the Node.js that runs the bench, named in its header and in BENCH_JSON;
  * `scripts/with-node.sh 26 npm run bench` measures Node 26.
@@ -274,6 +275,49 @@ async function eventsScenario (base: string, f: Fixture, mixed: () => Request, p
   return { load: figures, latency: { rps: latencies.length, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), non2xx: missing } }
 }
 
+/**
+ * reminders: 10,000 reminders (smoke: 500) due within one minute (smoke: 10 s), on tasks of
+ * the active users written straight into the database (its trigger arms them as any write
+ * does), fired by the service running 2 workers. rps: reminders fired; p50/p99: lateness in
+ * ms (the event's occurred_at after the reminder's time); non-2xx: missing plus duplicates.
+ */
+async function remindersScenario (url: string, users: string[]): Promise<Figures> {
+  const count = smoke ? 500 : 10_000
+  const spreadMs = (smoke ? 10 : 60) * 1000
+  const db = createDatabase({ url, poolMax: 2 })
+  try {
+    // Writing them takes a while (each task's change is recorded and its reminder armed):
+    // the first falls due once all are written.
+    const first = Date.now() + (smoke ? 15_000 : 60_000)
+    for (let offset = 0; offset < count; offset += 1000) {
+      const rows = Array.from({ length: Math.min(1000, count - offset) }, (_, i) => {
+        const n = offset + i
+        return { user_id: users[n % users.length] as string, title: `reminder bench ${n}`, reminders: JSON.stringify([{ at: new Date(first + Math.floor(n * spreadMs / count)).toISOString() }]) }
+      })
+      await db.insertInto('tasks').values(rows).execute()
+    }
+    if (Date.now() > first) throw new Error('the reminders took longer to write than their lead time')
+    const fired = async (): Promise<Array<{ lateness: number, task: string }>> => (await sql<{ lateness: number, task: string }>`
+      SELECT (extract(epoch FROM e.occurred_at - (e.data->>'scheduled_for')::timestamptz) * 1000)::int AS lateness, e.entity_id::text AS task
+      FROM events e WHERE e.type = 'reminder.fired' AND e.user_id = ANY(${users})
+    `.execute(db)).rows
+    const deadline = first + spreadMs + 30_000
+    let rows = await fired()
+    while (rows.length < count && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+      rows = await fired()
+    }
+    // A few seconds more: a reminder fired twice would show now.
+    await new Promise((resolve) => setTimeout(resolve, 3000))
+    rows = await fired()
+    const distinct = new Set(rows.map((row) => row.task)).size
+    const lateness = rows.map((row) => Math.max(0, row.lateness)).sort((a, b) => a - b)
+    return { rps: distinct, p50: percentile(lateness, 0.5), p99: percentile(lateness, 0.99), non2xx: (count - distinct) + (rows.length - distinct) }
+  } finally {
+    await db.destroy()
+  }
+}
+
 /** The service's start command (package.json "start"), so the bench runs it with the same node flags. */
 function serviceCommand (): string[] {
   const start = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
@@ -335,11 +379,15 @@ async function runSize (adminUrl: string, size: BenchSize): Promise<Results> {
     await floor.stop()
     await service.stop()
   }
-  if (!wanted('mixed-2-workers')) return results
+  if (!wanted('mixed-2-workers') && !wanted('reminders')) return results
   const cluster = await start(serviceCommand(), { ...serviceEnv, WEB_CONCURRENCY: '2' }, '/ready')
   try {
     const f = await fixture(url, cluster.base)
-    results['mixed-2-workers'] = await load(cluster.base, scenarios(f).mixed as () => Request, DURATION)
+    if (wanted('mixed-2-workers')) results['mixed-2-workers'] = await load(cluster.base, scenarios(f).mixed as () => Request, DURATION)
+    if (wanted('reminders')) {
+      results.reminders = await remindersScenario(url, [...f.tokens.keys()])
+      process.stdout.write(`# ${size} reminders: ${results.reminders.rps} fired, lateness p99 ${results.reminders.p99} ms\n`)
+    }
   } finally {
     await cluster.stop()
   }
@@ -388,6 +436,8 @@ async function main (): Promise<number> {
       [`RSS with 1,000 streams open ${streamsRss} MB (target < 250)`, streamsRss < 250, 'mixed-1000-streams'],
       [`mixed with 1,000 streams / without = ${withStreams} (target ≥ 0.85)`, withStreams >= 0.85, 'mixed-1000-streams', 'mixed']
     )
+    const fired = small.reminders
+    checks.push([`reminders: ${fired?.rps ?? 0} fired, ${fired?.non2xx ?? 0} missing or twice, lateness p99 ${fired?.p99 ?? 0} ms (target: all once, p99 < 5000)`, fired?.non2xx === 0 && (fired?.p99 ?? Infinity) < 5000, 'reminders'])
     const summary: Record<string, unknown> = { node: process.versions.node, duration: DURATION, connections: CONNECTIONS, rls: values.rls, floorRatio: { list: floorList, get: floorGet }, peakRssMb: peak, runs }
     if (runs.large !== undefined) {
       const large = runs.large
