@@ -7,7 +7,9 @@
  *   intervals). A row trigger re-arms a task's reminders whenever its reminders, its due, its
  *   completion or its trash state change, in the changing transaction: a job key replaced
  *   moves the job, one removed cancels it, so a change and what it cancels commit together.
- *   A reminder whose time has passed, or of a completed or trashed task, is not armed.
+ *   A reminder whose time has passed, or of a completed or trashed task, is not armed; one
+ *   whose time has come but whose job has not run yet keeps its job while its time stays.
+ *   A duration is elapsed time (`P1D` is 24 hours before the due instant).
  * - reminder_firings: one row per reminder and time fired, so a job run twice (its process
  *   died after firing) fires once; the firing and its `reminder.fired` event commit together.
  * arm_task_reminders is SECURITY DEFINER (the queue's tables are the owner's), like
@@ -57,23 +59,28 @@ export async function up (db: Kysely<any>): Promise<void> {
     DECLARE
       slot integer;
       due_for timestamptz;
-      key text;
+      slot_key text;
     BEGIN
       FOR slot IN 0..4 LOOP
-        key := 'reminder:' || task || ':' || slot || ':' || owner;
+        slot_key := 'reminder:' || task || ':' || slot || ':' || owner;
         due_for := CASE WHEN armed AND slot < jsonb_array_length(reminders)
           THEN ${sql.id(schema, 'reminder_time')}(reminders->slot, due) END;
-        IF due_for IS NOT NULL AND due_for > now() THEN
+        IF due_for IS NOT NULL AND due_for <= now() AND EXISTS (
+          SELECT FROM graphile_worker.jobs j WHERE j.key = slot_key AND j.run_at = due_for
+        ) THEN
+          -- Due, unchanged, and not yet run (the queue polls): left to fire.
+          CONTINUE;
+        ELSIF due_for IS NOT NULL AND due_for > now() THEN
           PERFORM graphile_worker.add_job(
             'fire_reminder',
             json_build_object('user_id', owner, 'task_id', task, 'reminder', slot, 'scheduled_for', due_for),
             run_at := due_for,
             max_attempts := 25,
-            job_key := key,
+            job_key := slot_key,
             job_key_mode := 'replace'
           );
         ELSE
-          PERFORM graphile_worker.remove_job(key);
+          PERFORM graphile_worker.remove_job(slot_key);
         END IF;
       END LOOP;
     END

@@ -12,9 +12,10 @@ import pg from 'pg'
 import { SERVICE_ROLE } from '../../src/database/service-role.js'
 import { sendAsUser } from '../../src/database/user-statement.js'
 
-const COLUMNS = 'user_id, id, title, description, completed, completed_at, priority, due_at, category_id, tags, created_at, updated_at, version'
-const LIST = `SELECT ${COLUMNS}, (created_at)::text AS sort_key FROM tasks WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT 51`
-const GET = `SELECT ${COLUMNS} FROM tasks WHERE user_id = $1 AND id = $2`
+// The columns and conditions of the service's own listing and read (src/repositories/tasks.ts).
+const COLUMNS = 'user_id, id, title, description, completed, completed_at, priority, due_at, due_date, time_zone, recurrence_rule, reminders, category_id, tags, created_at, updated_at, version, deleted_at'
+const LIST = `SELECT ${COLUMNS}, (created_at)::text AS sort_key FROM tasks WHERE user_id = $1 AND deleted_at IS NULL ORDER BY created_at DESC, id DESC LIMIT 51`
+const GET = `SELECT ${COLUMNS} FROM tasks WHERE user_id = $1 AND id = $2 AND deleted_at IS NULL`
 
 const rowLevelSecurity = process.env.RLS_ENABLED !== 'false'
 const pool = new pg.Pool({

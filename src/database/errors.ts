@@ -25,7 +25,8 @@ export function isDatabaseUnavailable (error: unknown): boolean {
  */
 export function isOutOfRangeInput (error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code
-  return code === '22007' || code === '22008'
+  // 22015: an interval out of range (a reminder's before_due of a million years).
+  return code === '22007' || code === '22008' || code === '22015'
 }
 
 /**

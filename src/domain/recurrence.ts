@@ -30,7 +30,9 @@ function ruleFrom (rule: string, start: Due, zone: string): RRuleTemporal {
   const dtstart = 'date' in start
     ? `DTSTART;VALUE=DATE:${compact(start.date)}`
     : `DTSTART;TZID=${zone}:${compact(wallClock(start.at, zone))}`
-  return new RRuleTemporal({ rruleString: `${dtstart}\nRRULE:${rule}`, strict: true, maxIterations: MAX_ITERATIONS })
+  // The start is the first occurrence even when the rule would not make it (API.md; RFC 5545:
+  // DTSTART counts as the first instance): COUNT includes it.
+  return new RRuleTemporal({ rruleString: `${dtstart}\nRRULE:${rule}`, strict: true, includeDtstart: true, maxIterations: MAX_ITERATIONS })
 }
 
 /**

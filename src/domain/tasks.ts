@@ -76,10 +76,14 @@ export function normalizeReminders (reminders: readonly Reminder[]): Reminder[] 
  * The problem with a body's due and zone, if any: both kinds of due set to values (API.md:
  * 400), or a zone the service does not know. `knowsZone` is the runtime's check (time-zones.ts).
  */
-export function dueProblems (body: { due_at?: string | null, due_date?: string | null, time_zone?: string | null }, knowsZone: (name: string) => boolean): Array<{ pointer: string, detail: string }> {
+export function dueProblems (body: { due_at?: string | null, due_date?: string | null, time_zone?: string | null, reminders?: readonly Reminder[] }, knowsZone: (name: string) => boolean): Array<{ pointer: string, detail: string }> {
   const problems: Array<{ pointer: string, detail: string }> = []
   if (typeof body.due_at === 'string' && typeof body.due_date === 'string') {
     problems.push({ pointer: '/due_date', detail: 'cannot be set together with due_at: a task is due at an instant or on a date' })
+  }
+  // The contract's date-time format lets a leap second (…T23:59:60Z) through; no instant has it.
+  for (const [index, reminder] of (body.reminders ?? []).entries()) {
+    if ('at' in reminder && Number.isNaN(Date.parse(reminder.at))) problems.push({ pointer: `/reminders/${index}/at`, detail: 'is not an instant this service can keep' })
   }
   if (typeof body.time_zone === 'string' && !knowsZone(body.time_zone)) {
     problems.push({ pointer: '/time_zone', detail: 'is not an IANA time zone name this service knows (e.g. Europe/Berlin)' })

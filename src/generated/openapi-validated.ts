@@ -1077,7 +1077,12 @@ export interface components {
         Reminder: {
             at: components["schemas"]["Timestamp"];
         } | {
-            /** @description An ISO 8601 duration of years, months, weeks, days, hours, minutes and seconds (whole numbers), at least one part. */
+            /**
+             * @description An ISO 8601 duration of years, months, weeks, days, hours, minutes and seconds
+             *     (whole numbers), at least one part; one that reaches outside the dates the
+             *     service keeps is `400`. Elapsed time before the due instant: `P1D` is 24 hours
+             *     before it, whatever the clocks do in between.
+             */
             before_due: string;
         };
         /**

@@ -5,6 +5,7 @@
 import { type Kysely, sql } from 'kysely'
 import { atomically } from '../database/transactions.js'
 import type { Database } from '../database/types.js'
+import { lockChangeCounter } from './events.js'
 
 /** How long after its time a reminder still fires (API.md: more than 24 hours late, it is dropped). */
 export const DROP_AFTER = '24 hours'
@@ -19,6 +20,9 @@ export const LATE_AFTER = '5 seconds'
  */
 export async function fire (db: Kysely<Database>, userId: string, taskId: string, slot: number, scheduledFor: string): Promise<boolean> {
   return await atomically(db, async (trx) => {
+    // The user's change counter before the task's row (the change record's lock order): a
+    // write of the same task holds the counter and waits for the row otherwise.
+    await lockChangeCounter(trx, userId)
     const { rows } = await sql<{ seq: string }>`
       WITH task AS (
         SELECT t.* FROM tasks t

@@ -351,7 +351,7 @@ export async function recomputeFollowingDue (db: Kysely<Database>, userId: strin
     next AS (
       SELECT id FROM tasks
       WHERE user_id = ${userId} AND due_date IS NOT NULL AND time_zone IS NULL
-        AND id > coalesce(${afterId ?? null}::uuid, '00000000-0000-0000-0000-000000000000'::uuid)
+        AND (${afterId ?? null}::uuid IS NULL OR id > ${afterId ?? null}::uuid)
       ORDER BY id LIMIT ${batch}
     ), moved AS (
       UPDATE tasks t SET due_effective = t.due_date::timestamp AT TIME ZONE (SELECT name FROM zone)

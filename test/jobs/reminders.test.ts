@@ -72,11 +72,16 @@ t.test('reminders are answered as sent, and refused without a due to be before',
     [{ title: 'No due', reminders: [{ at: '2030-01-01T00:00:00Z' }, { before_due: 'PT5M' }] }, '/reminders/1'],
     [{ title: 'Six', due_at: '2030-01-01T00:00:00Z', reminders: Array.from({ length: 6 }, () => ({ before_due: 'PT1M' })) }, '/reminders'],
     [{ title: 'Both', due_at: '2030-01-01T00:00:00Z', reminders: [{ at: '2030-01-01T00:00:00Z', before_due: 'PT1M' }] }, '/reminders/0'],
-    [{ title: 'Bad duration', due_at: '2030-01-01T00:00:00Z', reminders: [{ before_due: '15 minutes' }] }, '/reminders/0']
+    [{ title: 'Bad duration', due_at: '2030-01-01T00:00:00Z', reminders: [{ before_due: '15 minutes' }] }, '/reminders/0'],
+    [{ title: 'Leap second', due_at: '2030-01-01T00:00:00Z', reminders: [{ at: '2029-12-31T23:59:60Z' }] }, '/reminders/0/at']
   ] as const) {
     const response = await inject(t, server, { method: 'POST', url: '/api/me/tasks', headers: user.headers, payload: body })
     t.equal(response.statusCode, 400, body.title)
     t.match(JSON.stringify(response.json().errors), pointer, `${body.title}: names ${pointer}`)
+  }
+  for (const duration of ['P999999Y', 'P999999999999Y']) {
+    const response = await inject(t, server, { method: 'POST', url: '/api/me/tasks', headers: user.headers, payload: { title: 'Huge', due_at: '2030-01-01T00:00:00Z', reminders: [{ before_due: duration }] } })
+    t.equal(response.statusCode, 400, `${duration}: reaches outside the dates kept, 400`)
   }
   const both = await patch(t, server, user, task.id, { due_at: null, reminders: [] })
   t.same(both.reminders, [], 'the due and the reminders cleared together')
@@ -123,6 +128,20 @@ t.test('changing the reminders or the due, completing or trashing the task cance
   t.same(await armed(task.id), [], 'trashing cancels')
   const past = await createTask(t, server, user, { title: 'Past', reminders: [{ at: inSeconds(-60) }] })
   t.same(await armed(past.id), [], 'a reminder whose time has passed is not armed')
+})
+
+t.test('a reminder whose time has come keeps its job through a change that leaves its time', async (t) => {
+  const user = newUser()
+  const stopped = await app(t, 0)
+  const at = inSeconds(1)
+  const task = await createTask(t, stopped, user, { title: 'Due now', due_at: inSeconds(3600), reminders: [{ at }] })
+  await sleep(1500)
+  await patch(t, stopped, user, task.id, { due_at: inSeconds(7200), title: 'Moved' })
+  const kept = await armed(task.id)
+  t.same(kept.map((job) => Date.parse(job.run_at)), [Date.parse(at)], 'still armed for its time')
+  await app(t, 1)
+  const [fired] = await until('it fired', async () => await firedFor(user.id), (rows) => rows.length === 1, 10_000)
+  t.equal(fired?.data.task.title, 'Moved', 'it fired, with the task as it is now')
 })
 
 t.test("a recurring task's before_due reminder re-arms for the next occurrence; its at reminder stays", async (t) => {

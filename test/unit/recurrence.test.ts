@@ -106,6 +106,7 @@ t.test('all-day rules move by whole dates', async (t) => {
 
 t.test('COUNT and UNTIL count from the start', async (t) => {
   t.same(occurrences('FREQ=DAILY;COUNT=3', { at: '2026-01-01T09:00:00.000Z' }, 'UTC', 10), ['2026-01-01T09:00:00.000Z', '2026-01-02T09:00:00.000Z', '2026-01-03T09:00:00.000Z'], 'COUNT=3: three occurrences')
+  t.same(occurrences('FREQ=WEEKLY;BYDAY=MO;COUNT=2', { date: '2026-01-07' }, 'UTC', 10), ['2026-01-07', '2026-01-12'], 'a start off the rule (a Wednesday) is the first of COUNT')
   t.same(occurrences('FREQ=WEEKLY;UNTIL=20260115', { date: '2026-01-01' }, 'UTC', 10), ['2026-01-01', '2026-01-08', '2026-01-15'], 'UNTIL (a date) is inclusive')
   t.same(occurrences('FREQ=DAILY;UNTIL=20260103T080000Z', { at: '2026-01-01T09:00:00.000Z' }, 'UTC', 10), ['2026-01-01T09:00:00.000Z', '2026-01-02T09:00:00.000Z'], 'UNTIL (a UTC date-time) before the third')
   t.equal(nextOccurrence('FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30', { date: '2026-01-01' }, { date: '2026-01-01' }, 'UTC'), undefined, 'a rule that never matches: no next occurrence')
