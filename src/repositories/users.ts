@@ -5,6 +5,7 @@
 import { type Kysely, sql } from 'kysely'
 import { atomically } from '../database/transactions.js'
 import type { Database, UserRow } from '../database/types.js'
+import { lockChangeCounter } from './events.js'
 
 export async function findById (db: Kysely<Database>, userId: string): Promise<UserRow | undefined> {
   return await db.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst()
@@ -41,7 +42,7 @@ export async function updateSettings (db: Kysely<Database>, userId: string, sett
   const zone = settings.time_zone
   if (zone === undefined) return await findById(db, userId)
   return await atomically(db, async (trx) => {
-    await sql`SELECT lock_change_counter(${userId})`.execute(trx)
+    await lockChangeCounter(trx, userId)
     return await trx.updateTable('users')
       .set({ time_zone: zone, updated_at: sql<string>`now()` })
       .where('id', '=', userId)

@@ -8,18 +8,7 @@ import t from 'tap'
 import { isolatedDatabase } from '../helpers/database.js'
 import { startServer } from '../helpers/server.js'
 import { bearer, newUserId, TEST_SECRET, tokenFor } from '../helpers/tokens.js'
-
-const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
-
-async function until<T> (what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs
-  for (;;) {
-    const value = await read()
-    if (done(value)) return value
-    if (Date.now() > end) throw new Error(`${what}: not within ${timeoutMs} ms (last: ${JSON.stringify(value)})`)
-    await sleep(100)
-  }
-}
+import { eventually, sleep } from '../helpers/waiting.js'
 
 t.test('three processes, 50 reminders due in the same second: 50 events, each once, on time', async (t) => {
   const { url, db } = await isolatedDatabase(t)
@@ -37,7 +26,7 @@ t.test('three processes, 50 reminders due in the same second: 50 events, each on
   t.same(created, Array(50).fill(201), '50 tasks with a reminder, through all three processes')
   t.ok(Date.now() < Date.parse(at), 'all created before the reminders are due')
 
-  const fired = await until('50 reminders fired', async () =>
+  const fired = await eventually('50 reminders fired', async () =>
     (await sql<{ task: string, late: boolean, delay_ms: number }>`
       SELECT entity_id::text AS task, (data->>'late')::boolean AS late,
              (extract(epoch FROM occurred_at - (data->>'scheduled_for')::timestamptz) * 1000)::int AS delay_ms
@@ -71,7 +60,7 @@ t.test('a reminder due while the service is down fires late when it is back', as
   `.execute(db)).rows
   t.same(await fired(), [], 'nothing fired while no process ran')
   const restarted = await startServer(t, env)
-  const events = await until('the late reminder fired', fired, (rows) => rows.length > 0, 10_000)
+  const events = await eventually('the late reminder fired', fired, (rows) => rows.length > 0, 10_000)
   t.same(events, [{ late: true, task: task.id }], 'fired once, late')
   await restarted.stop()
 })

@@ -14,6 +14,7 @@ import { buildTestApp } from '../helpers/build-app.js'
 import { inject } from '../helpers/contract.js'
 import { isolatedDatabase } from '../helpers/database.js'
 import { createTask, newUser, type TestUser } from '../helpers/factories.js'
+import { eventually, sleep } from '../helpers/waiting.js'
 
 const { url, db } = await isolatedDatabase(t)
 const database = openDatabase({ url, poolMax: 5, role: SERVICE_ROLE })
@@ -25,7 +26,6 @@ async function app (t: Test, workers: number): Promise<FastifyInstance> {
 }
 
 const inSeconds = (s: number): string => new Date(Date.now() + s * 1000).toISOString()
-const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
 
 interface Fired { seq: string, occurred_at: string, data: { task: { id: string, title: string, reminders: unknown[] }, scheduled_for: string, late: boolean } }
 
@@ -35,16 +35,6 @@ async function firedFor (userId: string): Promise<Fired[]> {
     WHERE user_id = ${userId} AND type = 'reminder.fired' ORDER BY seq
   `.execute(db)
   return rows
-}
-
-async function until<T> (what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs
-  for (;;) {
-    const value = await read()
-    if (done(value)) return value
-    if (Date.now() > end) throw new Error(`${what}: not within ${timeoutMs} ms (last: ${JSON.stringify(value)})`)
-    await sleep(100)
-  }
 }
 
 async function armed (taskId: string): Promise<Array<{ key: string, run_at: string }>> {
@@ -94,7 +84,7 @@ t.test('a reminder fires within 5 seconds after its time, once, as a reminder.fi
   const user = newUser()
   const at = inSeconds(1.5)
   const task = await createTask(t, server, user, { title: 'Call back', due_at: inSeconds(3), reminders: [{ at }, { before_due: 'PT2S' }] })
-  const fired = await until('both reminders fired', async () => await firedFor(user.id), (rows) => rows.length >= 2, 10_000)
+  const fired = await eventually('both reminders fired', async () => await firedFor(user.id), (rows) => rows.length >= 2, 10_000)
   const scheduled = fired.map((row) => Date.parse(row.data.scheduled_for)).sort()
   t.same(scheduled, [Date.parse(at), Date.parse(task.due_at as string) - 2000].sort(), 'each at its own time')
   for (const row of fired) {
@@ -140,7 +130,7 @@ t.test('a reminder whose time has come keeps its job through a change that leave
   const kept = await armed(task.id)
   t.same(kept.map((job) => Date.parse(job.run_at)), [Date.parse(at)], 'still armed for its time')
   await app(t, 1)
-  const [fired] = await until('it fired', async () => await firedFor(user.id), (rows) => rows.length === 1, 10_000)
+  const [fired] = await eventually('it fired', async () => await firedFor(user.id), (rows) => rows.length === 1, 10_000)
   t.equal(fired?.data.task.title, 'Moved', 'it fired, with the task as it is now')
 })
 
@@ -165,7 +155,7 @@ t.test('after a stop: late within 24 hours, dropped past them', async (t) => {
   await sleep(7000)
   t.same(await firedFor(user.id), [], 'nothing fires while no worker runs')
   await app(t, 1)
-  const [fired] = await until('the late reminder fired', async () => await firedFor(user.id), (rows) => rows.length === 1, 10_000)
+  const [fired] = await eventually('the late reminder fired', async () => await firedFor(user.id), (rows) => rows.length === 1, 10_000)
   t.equal(fired?.data.late, true, 'late: more than 5 seconds after its time')
   t.equal(fired?.data.task.id, task.id)
 

@@ -19,6 +19,7 @@ import { inject } from '../helpers/contract.js'
 import { isolatedDatabase } from '../helpers/database.js'
 import { createTask, newUser, type TestUser } from '../helpers/factories.js'
 import { type Receiver, resolveTo, startReceiver } from '../helpers/webhooks.js'
+import { eventually, sleep } from '../helpers/waiting.js'
 
 interface Setup {
   app: FastifyInstance
@@ -49,19 +50,6 @@ async function deliveries (t: Test, { app, user }: Setup, webhookId: string): Pr
   t.equal(response.statusCode, 200)
   return response.json().items
 }
-
-/** Polls until `done` holds (or fails after timeoutMs). */
-async function eventually<T> (what: string, read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const until = Date.now() + timeoutMs
-  for (;;) {
-    const value = await read()
-    if (done(value)) return value
-    if (Date.now() > until) throw new Error(`${what}: not within ${timeoutMs} ms (last: ${JSON.stringify(value)})`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
-
-const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
 
 t.test('a change is POSTed, signed, within 5 seconds of its commit', async (t) => {
   const s = await setup(t)
