@@ -79,6 +79,8 @@ async function journey (): Promise<void> {
   await check('readiness', 'GET', '/ready', 200)
   await check('no token', 'GET', '/api/me', 401)
   const me = await check('the caller', 'GET', '/api/me', 200, { headers: auth })
+  // The caller's own zone sent back: a settings write that changes nothing.
+  await check('settings, unchanged', 'PATCH', '/api/me', 200, { headers: auth, body: { time_zone: me.json?.time_zone ?? null }, contentType: 'application/merge-patch+json' })
   await check('someone else\'s path', 'GET', `/api/${encodeURIComponent(`not-${String(me.json?.id)}`)}/tasks`, 403, { headers: auth })
   await check('categories', 'GET', '/api/me/categories', 200, { headers: auth })
   const synced = await check('sync, first page', 'GET', '/api/me/sync?limit=1', 200, { headers: auth })
@@ -116,6 +118,15 @@ async function journey (): Promise<void> {
     await check('replace', 'PUT', taskPath, 200, { headers: { ...auth, 'if-match': patched.headers.etag ?? '' }, body: { ...body, description: 'replaced' } })
     await check('toggle', 'PATCH', `${taskPath}/complete`, 200, { headers: auth })
     await check('set', 'PATCH', `${taskPath}/complete`, 200, { headers: auth, body: { completed: false } })
+    // Schedules: a recurring all-day task with a reminder advances when completed.
+    await check('an unknown recurrence rule', 'POST', '/api/me/tasks', 400, { headers: auth, body: { title: 'contract-test', due_date: '2030-01-07', recurrence_rule: 'FREQ=HOURLY' } })
+    const recurring = await check('recurring, with a reminder', 'POST', '/api/me/tasks', 201, { headers: auth, body: { title: 'contract-test recurring', due_date: '2030-01-07', recurrence_rule: 'FREQ=WEEKLY', reminders: [{ before_due: 'PT1H' }] } })
+    const recurringPath = `/api/me/tasks/${String(recurring.json?.id)}`
+    await check('advance', 'PATCH', `${recurringPath}/complete`, 200, { headers: auth })
+    await check('completions', 'GET', `${recurringPath}/completions?limit=1`, 200, { headers: auth })
+    await check('the today view', 'GET', '/api/me/tasks?due=today&sort=due_at&order=asc&limit=1', 200, { headers: auth })
+    await check('clean up', 'DELETE', recurringPath, 204, { headers: auth })
+    await check('clean up: purge', 'DELETE', recurringPath.replace('/tasks/', '/trash/'), 204, { headers: auth })
     const batch = await check('batch', 'POST', '/api/me/batch', 200, { headers: auth, body: { operations: [{ op: 'update_task', ref: 'contract', id: task.json?.id, body: { priority: 'medium' } }, { op: 'restore_task', id: randomUUID() }] } })
     const statuses = (batch.json?.results as Array<{ status: number }> | undefined)?.map((result) => result.status).join(',')
     if (statuses !== '200,404') { failed++; process.stdout.write(`FAIL runBatch results: ${String(statuses)}, expected 200,404\n`) }
