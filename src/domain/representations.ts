@@ -6,7 +6,7 @@ import type { Category, User } from '../contract/index.js'
 import type { CategoryRow, UserRow } from '../database/types.js'
 
 export function toUser (row: UserRow): User {
-  return { id: row.id, email: row.email, name: row.name, time_zone: row.time_zone, created_at: row.created_at }
+  return { id: row.id, email: row.email, name: row.name, time_zone: row.time_zone ?? 'UTC', created_at: row.created_at }
 }
 
 export function toCategory (row: CategoryRow): Category {

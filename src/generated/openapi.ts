@@ -28,7 +28,7 @@ export interface paths {
          * @description JSON merge patch (RFC 7396) of the caller's settings: `time_zone`, an IANA time zone
          *     name (links such as `Asia/Calcutta` or `Etc/UTC` included) that the service's runtime
          *     knows, kept and answered exactly as sent; `null` clears it (the user's zone is then
-         *     UTC). An unknown zone is 400 naming `/time_zone`. An empty patch changes nothing.
+         *     the default, answered as `UTC`). An unknown zone is 400 naming `/time_zone`. An empty patch changes nothing.
          *
          *     The caller's all-day tasks without a zone of their own follow it: their effective due
          *     instant (what `due_after`, `due_before` and `sort=due_at` use) moves with the zone,
@@ -1515,10 +1515,10 @@ export interface components {
             /** @description The `name` claim of the latest token that carried one. */
             name: string | null;
             /**
-             * @description The user's IANA time zone, as they set it (`updateCurrentUser`); null until set, when the user's zone is UTC.
+             * @description The user's IANA time zone, as they set it (`updateCurrentUser`); `UTC` until set (API.md's default).
              * @example Europe/Berlin
              */
-            time_zone: string | null;
+            time_zone: string;
             created_at: components["schemas"]["Timestamp"];
         };
         /** @description The caller's settings to change (JSON merge patch). */

@@ -38,9 +38,9 @@ t.test('updateCurrentUser', async (t) => {
   const patch = async (t: Test, headers: Record<string, string>, payload: unknown, contentType = 'application/merge-patch+json') =>
     await inject(t, app, { method: 'PATCH', url: '/api/me', headers: { ...headers, 'content-type': contentType }, payload: JSON.stringify(payload) })
 
-  t.test('a new user has no zone; one set is kept and answered exactly as sent, links included', async (t) => {
+  t.test('a new user is in UTC; a zone set is kept and answered exactly as sent, links included', async (t) => {
     const headers = bearer(tokenFor(newUserId()))
-    t.equal((await inject(t, app, { method: 'GET', url: '/api/me', headers })).json().time_zone, null)
+    t.equal((await inject(t, app, { method: 'GET', url: '/api/me', headers })).json().time_zone, 'UTC', 'the default (API.md)')
     for (const zone of ['Europe/Berlin', 'Asia/Calcutta', 'Etc/UTC', 'America/Argentina/Buenos_Aires', 'Etc/GMT+5', 'UTC']) {
       const response = await patch(t, headers, { time_zone: zone })
       t.equal(response.statusCode, 200, zone)
@@ -55,7 +55,7 @@ t.test('updateCurrentUser', async (t) => {
     const headers = bearer(tokenFor(newUserId()))
     await patch(t, headers, { time_zone: 'America/New_York' })
     t.equal((await patch(t, headers, {})).json().time_zone, 'America/New_York')
-    t.equal((await patch(t, headers, { time_zone: null })).json().time_zone, null)
+    t.equal((await patch(t, headers, { time_zone: null })).json().time_zone, 'UTC', 'null: back to the default')
   })
 
   t.test('an unknown zone, an offset or a malformed name is 400 naming /time_zone, and changes nothing', async (t) => {
