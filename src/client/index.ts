@@ -18,6 +18,10 @@ export type TaskPatch = components['schemas']['TaskPatch']
 export type TaskPage = components['schemas']['TaskPage']
 export type Category = components['schemas']['Category']
 export type User = components['schemas']['User']
+export type UserPatch = components['schemas']['UserPatch']
+export type Reminder = components['schemas']['Reminder']
+export type TaskCompletionRecord = components['schemas']['TaskCompletionRecord']
+export type TaskCompletionPage = components['schemas']['TaskCompletionPage']
 export type Problem = components['schemas']['Problem']
 export type TodoClient = Client<paths>
 

@@ -1117,7 +1117,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             /** @description The occurrence completed, its due as it was then — a date (`YYYY-MM-DD`) for an all-day task, a date-time otherwise. */
-            occurrence_due: string | unknown | unknown;
+            occurrence_due: string;
             completed_at: components["schemas"]["Timestamp"];
         };
         /**

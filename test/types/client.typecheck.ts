@@ -37,6 +37,18 @@ export async function wrongBodies (): Promise<void> {
   }
 }
 
+export async function schedules (): Promise<void> {
+  // Due dates, rules and reminders are typed fields of a task.
+  await api.POST('/api/{user_id}/tasks', { params: { path }, body: { title: 'ok', due_date: '2026-05-04', recurrence_rule: 'FREQ=WEEKLY', reminders: [{ before_due: 'PT15M' }, { at: '2026-05-04T07:00:00Z' }] } })
+  // @ts-expect-error a reminder is { at } or { before_due }
+  await api.POST('/api/{user_id}/tasks', { params: { path }, body: { title: 'x', reminders: [{ when: 'soon' }] } })
+  // @ts-expect-error due is one of the four views
+  await api.GET('/api/{user_id}/tasks', { params: { path, query: { due: 'someday' } } })
+  const { data } = await api.GET('/api/{user_id}/tasks/{task_id}/completions', { params: { path: { user_id: 'me', task_id: 'id' } } })
+  const first: string | undefined = data?.items[0]?.occurrence_due
+  console.log(first)
+}
+
 export async function batchOperations (): Promise<void> {
   // A correct batch compiles, and its results are typed.
   const { data } = await runBatch(api, {
