@@ -5,6 +5,8 @@ import { judge } from '../../scripts/breaking-changes.js'
 
 type Doc = ReturnType<typeof loadContract> & { info: { version: string }, components: { schemas: Record<string, any> }, paths: Record<string, any> }
 const edit = (change: (doc: Doc) => void): Doc => { const doc = loadContract() as Doc; change(doc); return doc }
+const listTasksParameter = (doc: Doc, name: string): { schema: Record<string, unknown> } =>
+  (doc.paths['/api/{user_id}/tasks'].get.parameters as Array<{ name?: string, schema: Record<string, unknown> }>).find((p) => p.name === name) as { schema: Record<string, unknown> }
 
 t.test('breaking-change guard', async (t) => {
   const before = loadContract() as Doc
@@ -20,6 +22,7 @@ t.test('breaking-change guard', async (t) => {
     const cases: Array<[string, (doc: Doc) => void]> = [
       ['a removed operation', (doc) => { delete doc.paths['/api/{user_id}/tasks/{task_id}'].delete }],
       ['a tighter request rule', (doc) => { doc.components.schemas.TaskDescription.maxLength = 10 }],
+      ['a parameter\'s default changed', (doc) => { listTasksParameter(doc, 'sort').schema.default = 'title' }],
       ['a removed response field', (doc) => { delete doc.components.schemas.Task.properties.tags; doc.components.schemas.Task.required = doc.components.schemas.Task.required.filter((f: string) => f !== 'tags') }]
     ]
     for (const [name, change] of cases) {
@@ -27,6 +30,11 @@ t.test('breaking-change guard', async (t) => {
       t.notOk(verdict.ok, name)
       t.ok(verdict.breaking.length > 0, `${name} is listed`)
     }
+  })
+
+  t.test('passes a parameter\'s default removed (no client sends it; the description says what omission does)', async (t) => {
+    const verdict = judge(before, edit((doc) => { delete listTasksParameter(doc, 'sort').schema.default }))
+    t.same(verdict.breaking, [])
   })
 
   t.test('passes a breaking change that comes with a new major version', async (t) => {
