@@ -195,6 +195,14 @@ function scenarios (f: Fixture): Record<string, () => Request> {
     search: () => ({ method: 'GET', path: `/api/me/tasks?q=${pick(SEARCH_WORDS)}&status=pending`, headers: auth(pick(users)) }),
     // The "today" view, judged in the user's zone, in due order.
     'due-today': () => ({ method: 'GET', path: '/api/me/tasks?due=today&sort=due_at&order=asc', headers: auth(pick(users)) }),
+    // Drag and drop: one of the user's tasks right after another (both top level).
+    move: () => {
+      const user = pick(users)
+      const [task, after] = [anyTask(user), anyTask(user)]
+      return { method: 'POST', path: `/api/me/tasks/${task}/move`, headers: { ...auth(user), ...json }, body: JSON.stringify({ parent_id: null, after_id: task === after ? null : after }) }
+    },
+    // The top level in the user's own order.
+    'by-position': () => ({ method: 'GET', path: '/api/me/tasks?parent_id=none&sort=position', headers: auth(pick(users)) }),
     // 50 creates in one request (runBatch): each is the single createTask's whole path.
     batch: () => ({ method: 'POST', path: '/api/me/batch', headers: { ...auth(pick(users)), ...json }, body: JSON.stringify({ operations: Array.from({ length: 50 }, (_, i) => ({ op: 'create_task', body: { title: `Batch ${i} ${pick(SEARCH_WORDS)}`, tags: ['bench'] } })) }) }),
     sync: () => { const user = pick([...f.syncTokens.keys()]); return { method: 'GET', path: `/api/me/sync?since=${encodeURIComponent(f.syncTokens.get(user) as string)}`, headers: auth(user) } }
@@ -348,7 +356,7 @@ async function runSize (adminUrl: string, size: BenchSize): Promise<Results> {
     }
     // sync with the reads, before the write scenarios: after them, autovacuum works through
     // their dead rows on the large set's million-row tables while the next scenario runs.
-    for (const name of ['list', 'list-deep', 'get', 'sync', 'due-today', 'create', 'update', 'complete', 'search', 'mixed', 'batch']) {
+    for (const name of ['list', 'list-deep', 'get', 'sync', 'due-today', 'by-position', 'create', 'update', 'complete', 'move', 'search', 'mixed', 'batch']) {
       if (!wanted(name)) continue
       if (name === 'sync') await prepareSync(service.base, f)
       const floorNext = floorScenarios[name]

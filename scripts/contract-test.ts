@@ -83,6 +83,8 @@ async function journey (): Promise<void> {
   await check('settings, unchanged', 'PATCH', '/api/me', 200, { headers: auth, body: { time_zone: me.json?.time_zone ?? null }, contentType: 'application/merge-patch+json' })
   await check('someone else\'s path', 'GET', `/api/${encodeURIComponent(`not-${String(me.json?.id)}`)}/tasks`, 403, { headers: auth })
   await check('categories', 'GET', '/api/me/categories', 200, { headers: auth })
+  await check('export', 'GET', '/api/me/export', 200, { headers: auth })
+  await check('account deletion, unconfirmed', 'DELETE', '/api/me', 428, { headers: auth })
   const synced = await check('sync, first page', 'GET', '/api/me/sync?limit=1', 200, { headers: auth })
   await check('sync, continued', 'GET', `/api/me/sync?limit=1&since=${encodeURIComponent(String(synced.json?.next_token))}`, 200, { headers: auth })
   await check('forged sync token', 'GET', '/api/me/sync?since=forged', 400, { headers: auth })
@@ -125,6 +127,13 @@ async function journey (): Promise<void> {
     await check('advance', 'PATCH', `${recurringPath}/complete`, 200, { headers: auth })
     await check('completions', 'GET', `${recurringPath}/completions?limit=1`, 200, { headers: auth })
     await check('the today view', 'GET', '/api/me/tasks?due=today&sort=due_at&order=asc&limit=1', 200, { headers: auth })
+    // Subtasks and the manual order: a step under the recurring task, moved first, listed.
+    const step = await check('a subtask', 'POST', '/api/me/tasks', 201, { headers: auth, body: { title: 'contract-test step', parent_id: recurring.json?.id } })
+    await check('a subtask under a missing parent', 'POST', '/api/me/tasks', 422, { headers: auth, body: { title: 'contract-test orphan', parent_id: randomUUID() } })
+    await check('move first', 'POST', `/api/me/tasks/${String(step.json?.id)}/move`, 200, { headers: auth, body: { parent_id: recurring.json?.id, after_id: null } })
+    await check('move after itself', 'POST', `/api/me/tasks/${String(step.json?.id)}/move`, 422, { headers: auth, body: { parent_id: recurring.json?.id, after_id: step.json?.id } })
+    await check('the children in order', 'GET', `/api/me/tasks?parent_id=${String(recurring.json?.id)}&sort=position`, 200, { headers: auth })
+    // Trashed and purged with its parent.
     await check('clean up', 'DELETE', recurringPath, 204, { headers: auth })
     await check('clean up: purge', 'DELETE', recurringPath.replace('/tasks/', '/trash/'), 204, { headers: auth })
     const batch = await check('batch', 'POST', '/api/me/batch', 200, { headers: auth, body: { operations: [{ op: 'update_task', ref: 'contract', id: task.json?.id, body: { priority: 'medium' } }, { op: 'restore_task', id: randomUUID() }] } })

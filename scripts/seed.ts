@@ -36,7 +36,7 @@ async function main (): Promise<void> {
         { title: 'Call the dentist', priority: 'high', due_at: day(-1), category_id: null, tags: [], description: null }
       ] as const
       for (const sample of samples) {
-        await tasks.insert(db, person.id, { ...sample, due_date: null, time_zone: null, category_id: sample.category_id ?? null, tags: [...sample.tags], completed: false })
+        await tasks.insert(db, person.id, { ...sample, due_date: null, time_zone: null, category_id: sample.category_id ?? null, parent_id: null, tags: [...sample.tags], completed: false })
       }
       process.stdout.write(`${person.id}: ${Object.keys(made).length} categories, ${samples.length} tasks\n`)
     }

@@ -88,9 +88,11 @@ export async function buildApp (config: Readonly<ResolvedConfig>, deps: AppDepen
   await app.register(overload, { maxEventLoopDelayMs: config.server.eventLoopDelayLimitMs })
   await app.register(auth, { verifyToken: deps.verifyToken ?? createTokenVerifier(config.jwt) })
   await app.register(rateLimit, { perMinute: config.rateLimit.perMinute, redisUrl: config.rateLimit.redisUrl })
-  await app.register(eventHub, { url: config.database.url })
+  // An account deleted by any process: its streams end here, and its next request makes a new
+  // user row (the auth plugin's cache would otherwise skip it).
+  await app.register(eventHub, { url: config.database.url, onAccountDeleted: (userId) => { app.forgetUser(userId) } })
   app.decorate('eventStreamSettings', { maxStreamsPerUser: config.events.maxStreamsPerUser, heartbeatMs: config.events.heartbeatMs })
-  await app.register(contractRoutes, { handlers, infrastructurePrefixes: DOCS_ROUTES })
+  await app.register(contractRoutes, { handlers, infrastructurePrefixes: DOCS_ROUTES, bodyLimits: { importAccount: config.account.importMaxBytes } })
   await app.register(docs)
   await app.register(retention, { retentionDays: config.trash.retentionDays, syncRetentionDays: config.sync.retentionDays, intervalMs: config.trash.purgeIntervalMs })
   await app.register(jobQueue, { concurrency: config.jobs.concurrency, lapseMs: config.jobs.lapseMs })

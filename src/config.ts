@@ -45,7 +45,8 @@ const schema = {
     WEBHOOK_RETRY_DELAYS_S: { type: 'string', pattern: '^ *[0-9]{1,7} *(, *[0-9]{1,7} *){0,19}$', default: '5,30,120,600,3600,21600,86400', description: 'Seconds before each retry of a failed webhook delivery, counted from the end of the failed attempt (comma list); after the last one fails the webhook is disabled.' },
     WEBHOOK_ALLOW_PRIVATE_TARGETS: { type: 'boolean', default: false, description: 'Let webhooks target private, loopback and link-local addresses and `http` URLs (local development and tests only).' },
     JOB_CONCURRENCY: { type: 'integer', minimum: 0, maximum: 1000, default: 10, description: 'Background jobs (webhook deliveries) each process runs at once from the queue in PostgreSQL (0: this process runs none).' },
-    JOB_LAPSE_MS: { type: 'integer', minimum: 1000, maximum: 3600000, default: 60000, description: 'How long a process running jobs may stay silent (it says it is alive every quarter of this) before another process takes back the jobs it had started.' }
+    JOB_LAPSE_MS: { type: 'integer', minimum: 1000, maximum: 3600000, default: 60000, description: 'How long a process running jobs may stay silent (it says it is alive every quarter of this) before another process takes back the jobs it had started.' },
+    IMPORT_MAX_BYTES: { type: 'integer', minimum: 1048576, maximum: 1073741824, default: 52428800, description: 'Largest body `importAccount` takes, in bytes (default 50 MiB; more is 413); the document is parsed in memory.' }
   }
 } as const
 
@@ -89,6 +90,7 @@ export interface Config {
   events: { maxStreamsPerUser: number, heartbeatMs: number }
   webhooks: { retryDelaysS: number[], allowPrivateTargets: boolean }
   jobs: { concurrency: number, lapseMs: number }
+  account: { importMaxBytes: number }
 }
 
 /**
@@ -166,6 +168,7 @@ interface RawEnv {
   WEBHOOK_ALLOW_PRIVATE_TARGETS: boolean
   JOB_CONCURRENCY: number
   JOB_LAPSE_MS: number
+  IMPORT_MAX_BYTES: number
 }
 
 function validateEnv (env: Record<string, string | undefined>): RawEnv {
@@ -256,7 +259,8 @@ export function loadConfig (env: Record<string, string | undefined>): Readonly<C
       retryDelaysS: raw.WEBHOOK_RETRY_DELAYS_S.split(',').map((delay) => Number(delay.trim())),
       allowPrivateTargets: raw.WEBHOOK_ALLOW_PRIVATE_TARGETS
     },
-    jobs: { concurrency: raw.JOB_CONCURRENCY, lapseMs: raw.JOB_LAPSE_MS }
+    jobs: { concurrency: raw.JOB_CONCURRENCY, lapseMs: raw.JOB_LAPSE_MS },
+    account: { importMaxBytes: raw.IMPORT_MAX_BYTES }
   }
   return deepFreeze(config)
 }

@@ -9,8 +9,13 @@ import type { components } from './generated/openapi.js'
 
 export const PROBLEM_TYPE_PREFIX = 'urn:todo-contract:problem:'
 
-/** The kinds the contract's Problem.type enum declares: the catalogue below must list exactly these. */
-type ContractProblemKind = components['schemas']['Problem']['type'] extends `${typeof PROBLEM_TYPE_PREFIX}${infer K}` ? K : never
+/**
+ * The kinds the contract declares: Problem.type's enum, and ConfirmationProblem's one type
+ * (a schema of its own, so that adding it left every other operation's types as they were).
+ * The catalogue below must list exactly these.
+ */
+type ContractProblemType = components['schemas']['Problem']['type'] | components['schemas']['ConfirmationProblem']['type']
+type ContractProblemKind = ContractProblemType extends `${typeof PROBLEM_TYPE_PREFIX}${infer K}` ? K : never
 
 export const problemKinds = {
   'validation-failed': { status: 400, title: 'Validation failed' },
@@ -29,6 +34,7 @@ export const problemKinds = {
   unprocessable: { status: 422, title: 'Unprocessable content' },
   'idempotency-key-reused': { status: 422, title: 'Idempotency key reused' },
   'failed-dependency': { status: 424, title: 'Failed dependency' },
+  'precondition-required': { status: 428, title: 'Precondition required' },
   'rate-limited': { status: 429, title: 'Too many requests' },
   internal: { status: 500, title: 'Internal server error' },
   'not-implemented': { status: 501, title: 'Not implemented' },
@@ -68,13 +74,13 @@ export class ApiProblem extends Error {
     this.headers = extras.headers ?? {}
   }
 
-  get type (): ProblemBody['type'] {
+  get type (): ContractProblemType {
     return `${PROBLEM_TYPE_PREFIX}${this.kind}`
   }
 }
 
-/** The wire shape of a problem (the contract's Problem schema). */
-export type ProblemBody = components['schemas']['Problem']
+/** The wire shape of a problem (the contract's Problem schema, or ConfirmationProblem's). */
+export type ProblemBody = Omit<components['schemas']['Problem'], 'type' | 'status'> & { type: ContractProblemType, status: number }
 
 export function toProblemBody (problem: ApiProblem, instance: string): ProblemBody {
   const body: ProblemBody = {

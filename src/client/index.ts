@@ -22,6 +22,7 @@ export type UserPatch = components['schemas']['UserPatch']
 export type Reminder = components['schemas']['Reminder']
 export type TaskCompletionRecord = components['schemas']['TaskCompletionRecord']
 export type TaskCompletionPage = components['schemas']['TaskCompletionPage']
+export type TaskMove = components['schemas']['TaskMove']
 export type Problem = components['schemas']['Problem']
 export type TodoClient = Client<paths>
 
@@ -36,6 +37,7 @@ export type BatchOperation =
   | Operation<'create_task', { body: Schemas['TaskCreate'] }>
   | Operation<'update_task', { id: string, if_match?: string, body: Schemas['TaskPatch'] }>
   | Operation<'set_completion', { id: string, if_match?: string, body?: Schemas['TaskCompletion'] }>
+  | Operation<'move_task', { id: string, if_match?: string, body: Schemas['TaskMove'] }>
   | Operation<'delete_task', { id: string, if_match?: string }>
   | Operation<'restore_task', { id: string }>
   | Operation<'create_category', { body: Schemas['CategoryCreate'] }>
@@ -151,6 +153,42 @@ export async function runBatch (client: TodoClient, body: BatchRequest, { userId
     params: { path: { user_id: userId }, header: idempotencyKey === undefined ? {} : { 'Idempotency-Key': idempotencyKey } },
     body
   })
+}
+
+/** Everything of one account, as exportAccount writes it and importAccount takes it. */
+export type AccountExport = components['schemas']['AccountExport']
+/** What an import stored, and each imported webhook's new secret (shown only here). */
+export type ImportResult = components['schemas']['ImportResult']
+
+/**
+ * `GET /api/{user_id}/export`: the account's export, as a stream (`data` is the response
+ * body's ReadableStream: an account of any size is never held whole unless the caller parses
+ * it, e.g. `await new Response(data).json() as AccountExport`). The suggested file name is in
+ * `response.headers.get('content-disposition')`.
+ */
+export async function exportAccount (client: TodoClient, { signal }: { signal?: AbortSignal } = {}) {
+  return await client.GET('/api/{user_id}/export', {
+    params: { path: { user_id: 'me' } },
+    parseAs: 'stream',
+    ...(signal === undefined ? {} : { signal })
+  })
+}
+
+/**
+ * `POST /api/{user_id}/import`: an export into the caller's empty account (409 when it has
+ * tasks or categories; 413 above the service's IMPORT_MAX_BYTES). `data` counts what was
+ * stored and holds the imported webhooks' new secrets; they come back disabled.
+ */
+export async function importAccount (client: TodoClient, document: AccountExport) {
+  return await client.POST('/api/{user_id}/import', { params: { path: { user_id: 'me' } }, body: document })
+}
+
+/**
+ * `DELETE /api/me`: erases the caller's account and everything in it. `userId` must be the
+ * caller's own id (the token's `sub`), sent as `Confirm-Delete`; anything else is 428.
+ */
+export async function deleteCurrentUser (client: TodoClient, userId: string) {
+  return await client.DELETE('/api/me', { params: { header: { 'Confirm-Delete': userId } } })
 }
 
 /** What a webhook receives (openapi.yaml, top-level `webhooks`): one of four shapes, told apart by `type`. */

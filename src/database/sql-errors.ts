@@ -9,3 +9,9 @@ export function isForeignKeyViolation (error: unknown, constraint: string): bool
   const e = error as { code?: string, constraint?: string }
   return e.code === '23503' && e.constraint === constraint
 }
+
+/** A CHECK constraint, or a trigger raising check_violation under a rule's name (check_task_tree). */
+export function isCheckViolation (error: unknown, constraint: string): boolean {
+  const e = error as { code?: string, constraint?: string }
+  return e.code === '23514' && e.constraint === constraint
+}

@@ -59,3 +59,25 @@ interface Savepoints {
   rollbackToSavepoint: (name: string) => { execute: () => Promise<unknown> }
   releaseSavepoint: (name: string) => { execute: () => Promise<unknown> }
 }
+
+/** A read-only transaction that sees one snapshot until `end()`, which is safe to call twice. */
+export interface Snapshot {
+  readonly db: Kysely<Database>
+  /** Ends the transaction and gives its connection back to the pool. */
+  end: () => Promise<void>
+}
+
+/**
+ * Starts a REPEATABLE READ, READ ONLY transaction: every statement in it reads the database
+ * as it was at the first one, however long the reading takes (an export streamed to a slow
+ * client). The caller must `end()` it, whatever happens, or the connection stays taken.
+ */
+export async function readSnapshot (db: Kysely<Database>): Promise<Snapshot> {
+  const trx = await db.startTransaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute()
+  let ended: Promise<void> | undefined
+  return {
+    db: trx,
+    // Nothing was written: a rollback ends it as well as a commit, and cannot fail on a conflict.
+    end: async () => { ended ??= trx.rollback().execute().catch(() => {}); await ended }
+  }
+}

@@ -61,6 +61,13 @@ export interface TaskTable {
   /** The task's reminders as answered; written as JSON text (pg would send an array as a PostgreSQL array). */
   reminders: ColumnType<Reminder[], string | undefined, string>
   category_id: string | null
+  /** The parent task's id (same user, by the composite foreign key); null at the top level. */
+  parent_id: string | null
+  /**
+   * fractional-indexing key among the siblings, compared bytewise (collation "C"); filled on
+   * insert, when not given, with the key after the last sibling's (a trigger).
+   */
+  position: ColumnType<string, string | undefined, string>
   tags: Generated<string[]>
   created_at: Timestamp
   updated_at: Timestamp

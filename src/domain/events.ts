@@ -53,8 +53,10 @@ const CATEGORY_TIMESTAMPS = ['created_at', 'updated_at'] as const
 /** A task as an event stored it (to_jsonb of its row) → the contract's Task. */
 function taskOf (stored: Record<string, unknown>, userId: string): Task {
   // Events written before a field existed (contract 1.5.0: due_date, time_zone; 1.6.0:
-  // recurrence_rule; 1.7.0: reminders) lack it.
-  const task = { due_date: null, time_zone: null, recurrence_rule: null, reminders: [], ...stored, user_id: userId } as Record<string, unknown>
+  // recurrence_rule; 1.7.0: reminders; 1.8.0: parent_id, position) lack it. Before 1.8.0
+  // every task was top level, in creation order: the first key fractional-indexing gives
+  // stands for that order.
+  const task = { due_date: null, time_zone: null, recurrence_rule: null, reminders: [], parent_id: null, position: 'a0', ...stored, user_id: userId } as Record<string, unknown>
   for (const key of TASK_TIMESTAMPS) task[key] = timestamp(task[key])
   return toTask(task as unknown as TaskRow)
 }

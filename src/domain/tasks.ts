@@ -21,6 +21,8 @@ export function toTask (row: TaskRow): Task {
     recurrence_rule: row.recurrence_rule,
     reminders: row.reminders,
     category_id: row.category_id,
+    parent_id: row.parent_id,
+    position: row.position,
     tags: row.tags,
     created_at: row.created_at,
     updated_at: row.updated_at,
@@ -43,6 +45,10 @@ export interface TaskChanges {
   recurrence_rule?: string | null
   reminders?: Reminder[]
   category_id?: string | null
+  /** A new parent puts the task last among its new siblings (the repository picks the position). */
+  parent_id?: string | null
+  /** Chosen by the repository only (a move, a new parent), never taken from a body. */
+  position?: string
   tags?: string[]
   completed?: boolean | 'toggle'
 }
@@ -51,7 +57,7 @@ export interface TaskChanges {
  * The full state a create or replace writes. The contract's validator has already filled
  * every omitted member with its default (openapi.yaml is the only place defaults are written).
  */
-export function fullState (body: ValidatedSchemas['TaskCreate'] | ValidatedSchemas['TaskReplace']): Required<Omit<TaskChanges, 'completed'>> & { completed: boolean } {
+export function fullState (body: ValidatedSchemas['TaskCreate'] | ValidatedSchemas['TaskReplace']): Required<Omit<TaskChanges, 'completed' | 'position'>> & { completed: boolean } {
   return {
     title: body.title.trim(),
     description: body.description,
@@ -62,6 +68,7 @@ export function fullState (body: ValidatedSchemas['TaskCreate'] | ValidatedSchem
     recurrence_rule: body.recurrence_rule,
     reminders: normalizeReminders(body.reminders),
     category_id: body.category_id,
+    parent_id: body.parent_id,
     tags: normalizeTags(body.tags),
     completed: body.completed
   }
@@ -107,6 +114,7 @@ export function patchChanges (patch: TaskPatch): TaskChanges {
   if (typeof patch.due_at === 'string') changes.due_date = null
   if (typeof patch.due_date === 'string') changes.due_at = null
   if (patch.category_id !== undefined) changes.category_id = patch.category_id
+  if (patch.parent_id !== undefined) changes.parent_id = patch.parent_id
   if (patch.tags !== undefined) changes.tags = normalizeTags(patch.tags)
   if (patch.completed !== undefined) changes.completed = patch.completed
   return changes

@@ -9,6 +9,10 @@
  * PostgreSQL LISTEN/NOTIFY rather than Redis: the notification is sent only if the change
  * commits, needs no second server, and every process of the service already has the database.
  * `closeAll()` (run before the server closes) ends every stream cleanly.
+ * The same connection LISTENs on `todo_account_deleted`, which an account's deletion
+ * notifies with the user's id when it commits (db/migrations/202611282200_account_deletion.ts):
+ * that user's streams here end at once, and `onAccountDeleted` is told. The connection is
+ * made when the instance is ready, whether or not a stream ever opens here.
  */
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
@@ -17,6 +21,7 @@ import * as events from '../repositories/events.js'
 import { UserFeed } from './user-feed.js'
 
 const EVENTS_CHANNEL = 'todo_events'
+const ACCOUNT_DELETED_CHANNEL = 'todo_account_deleted'
 
 export interface EventStreamHandle {
   /** Wakes the stream: something may have been written for its user. */
@@ -42,6 +47,8 @@ declare module 'fastify' {
 
 export interface EventHubOptions {
   url: string
+  /** Called with the id of a user whose account was deleted, by this process or another. */
+  onAccountDeleted?: (userId: string) => void
 }
 
 interface Listeners {
@@ -58,10 +65,12 @@ function parsePayload (payload: string): { userId: string, seq: bigint } | undef
 
 const RECONNECT_MS = [100, 500, 1_000, 2_000, 5_000]
 
-const eventHub: FastifyPluginAsync<EventHubOptions> = async (app, { url }) => {
+const eventHub: FastifyPluginAsync<EventHubOptions> = async (app, { url, onAccountDeleted }) => {
   const users = new Map<string, Listeners>()
   let client: pg.Client | undefined
   let connected: Promise<void> | undefined
+  /** A connection being made (closed with the instance, whose close cannot wait for a retry's timer). */
+  let connecting: pg.Client | undefined
   let attempt = 0
   let closing = false
 
@@ -73,8 +82,15 @@ const eventHub: FastifyPluginAsync<EventHubOptions> = async (app, { url }) => {
   }
 
   async function connect (): Promise<void> {
+    if (closing) return
     const next = new pg.Client({ connectionString: url, application_name: 'todo-contract events' })
+    connecting = next
     next.on('notification', (message) => {
+      if (message.channel === ACCOUNT_DELETED_CHANNEL) {
+        if (message.payload === undefined || message.payload === '') return
+        accountDeleted(message.payload)
+        return
+      }
       const notified = message.payload === undefined ? undefined : parsePayload(message.payload)
       if (notified === undefined) return
       const listeners = users.get(notified.userId)
@@ -87,12 +103,25 @@ const eventHub: FastifyPluginAsync<EventHubOptions> = async (app, { url }) => {
       if (client === next) { client = undefined; connected = undefined }
       if (!closing) schedule()
     })
-    await next.connect()
-    await next.query(`LISTEN ${EVENTS_CHANNEL}`)
+    try {
+      await next.connect()
+    } finally {
+      connecting = undefined
+    }
+    // Closed while connecting: this connection must not outlive the instance.
+    if (closing) { await next.end(); return }
+    await next.query(`LISTEN ${EVENTS_CHANNEL}; LISTEN ${ACCOUNT_DELETED_CHANNEL}`)
     client = next
     attempt = 0
     // Whatever was notified while no listener was connected is read now.
     wakeAll()
+  }
+
+  /** The account is gone: its streams here end (each unsubscribes as its response ends). */
+  function accountDeleted (userId: string): void {
+    const listeners = users.get(userId)
+    if (listeners !== undefined) for (const stream of listeners.streams) stream.end()
+    onAccountDeleted?.(userId)
   }
 
   function schedule (): void {
@@ -142,11 +171,14 @@ const eventHub: FastifyPluginAsync<EventHubOptions> = async (app, { url }) => {
     }
   } satisfies EventHub)
 
+  // Listening from the start, not from the first stream: an account deleted by another
+  // process must reach this one's auth cache (onAccountDeleted) even if it never streamed.
+  app.addHook('onReady', async () => { schedule() })
   // Streams end before the server closes its idle connections and waits for the rest.
   app.addHook('preClose', async () => { await app.eventHub.closeAll(2_000) })
   app.addHook('onClose', async () => {
     closing = true
-    await client?.end().catch(() => {})
+    await Promise.all([connecting?.end().catch(() => {}), client?.end().catch(() => {})])
   })
 }
 

@@ -20,7 +20,18 @@ export interface paths {
         get: operations["getCurrentUser"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete the caller's account and everything in it
+         * @description Erases the caller and everything that is theirs: tasks (the trash included),
+         *     categories, completions, events, webhooks and their pending deliveries, pending
+         *     reminders, idempotency records and rate-limit counters. The caller's open event
+         *     streams end within a second. Asking again answers `204` too. A later request with a
+         *     valid token starts a new, empty account.
+         *
+         *     It requires the header `Confirm-Delete` holding the caller's id (the token's `sub`)
+         *     exactly; `me` does not count. Missing, empty or different is `428`.
+         */
+        delete: operations["deleteCurrentUser"];
         options?: never;
         head?: never;
         /**
@@ -62,7 +73,9 @@ export interface paths {
          *     Sort keys: `created_at` (default), `updated_at`, `due_at` (the effective due instant:
          *     `due_at`, or the start of the `due_date` in the task's effective zone; tasks without
          *     a due last in either order), `priority` (`desc` means high first), `title`
-         *     (case-insensitive, by code point: `lower(title)` in the "C" collation).
+         *     (case-insensitive, by code point: `lower(title)` in the "C" collation), `position`
+         *     (the manual order among siblings, ascending by default; without a `parent_id` filter
+         *     every level is ordered by `position` alone, not in tree order).
          */
         get: operations["listTasks"];
         put?: never;
@@ -122,8 +135,9 @@ export interface paths {
         post?: never;
         /**
          * Move a task to the trash
-         * @description Moves the task to the trash: it leaves every listing and every task route answers
-         *     `404` for it, except `restoreTask`; `listTrash` shows it, with `deleted_at`. Moving it
+         * @description Moves the task, with its descendants (subtasks), to the trash, all with one
+         *     `deleted_at`: they leave every listing and every task route answers
+         *     `404` for them, except `restoreTask`; `listTrash` shows it, with `deleted_at`. Moving it
          *     is a change of the task (`version` +1, new `updated_at`). Restore it with
          *     `restoreTask`, delete it for good with `purgeTask`; the service purges it by itself
          *     `TRASH_RETENTION_DAYS` (default 30) after it was trashed.
@@ -137,6 +151,45 @@ export interface paths {
          *     field. An empty patch changes nothing and leaves `version` as it is.
          */
         patch: operations["updateTask"];
+        trace?: never;
+    };
+    "/api/{user_id}/tasks/{task_id}/move": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The caller's own user id (the token's `sub`), or the literal `me`.
+                 * @example me
+                 */
+                user_id: components["parameters"]["UserId"];
+                /**
+                 * @description The task's id.
+                 * @example 6f1c1f5e-8d5b-4a57-9a3e-2d9c6f7b8a10
+                 */
+                task_id: components["parameters"]["TaskId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move a task in the manual order, or under another parent
+         * @description Puts the task under `parent_id` (null: top level), right after the sibling
+         *     `after_id` there (null: first). `after_id` must be one of those siblings and not
+         *     the task itself; a parent that would make a cycle or a fifth level is refused too
+         *     (both `422`). Answers the task with its new `position`.
+         *
+         *     Concurrent moves and re-parentings never fail because of each other: each answers
+         *     as if they had run one after another, and no two siblings ever share a position.
+         *     When a position would grow past 64 bytes, the service renumbers the siblings
+         *     first; each renumbered task gets a new `version` and a `task.moved` event.
+         */
+        post: operations["moveTask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/{user_id}/tasks/{task_id}/complete": {
@@ -174,6 +227,10 @@ export interface paths {
          *     one (not after now): the task answers `completed: false` with a new `version`. When
          *     the rule is exhausted (`COUNT`, `UNTIL`) the task completes, and that completion is
          *     recorded too. PATCH and PUT with `completed: true` do the same.
+         *
+         *     Completing a task completes its incomplete descendants (subtasks) in the same
+         *     transaction, each as this request would (its own new `version` and event; a
+         *     recurring one advances to its next occurrence). Reopening reopens nothing else.
          */
         patch: operations["toggleTaskCompletion"];
         trace?: never;
@@ -200,8 +257,11 @@ export interface paths {
         put?: never;
         /**
          * Restore a task from the trash
-         * @description Brings a task in the trash back (a change of the task: `version` +1, new
-         *     `updated_at`, `deleted_at` null). `404` when the task is not in the trash.
+         * @description Brings a task in the trash back, with the descendants trashed in the same deletion
+         *     (a change of each: `version` +1, new `updated_at`, `deleted_at` null). `404` when the
+         *     task is not in the trash. If its parent is gone or itself in the trash, or it or a
+         *     descendant restored with it would land on a fifth level, it comes back at the top
+         *     level. It keeps its position unless a sibling now holds it; then it goes last.
          */
         post: operations["restoreTask"];
         delete?: never;
@@ -228,7 +288,8 @@ export interface paths {
         /**
          * Move every completed task to the trash
          * @description Moves every completed task that is not in the trash yet (of one category, with
-         *     `category_id`) to the trash, all with one `deleted_at`, and counts them. A
+         *     `category_id`) to the trash with its descendants, all with one `deleted_at`, and
+         *     counts every task moved. A
          *     `category_id` that is not one of the caller's matches nothing. No body.
          */
         post: operations["clearCompletedTasks"];
@@ -321,7 +382,8 @@ export interface paths {
         post?: never;
         /**
          * Delete a task in the trash for good
-         * @description Deletes a task that is in the trash, for good. `404` when the task is not in the trash.
+         * @description Deletes a task that is in the trash for good, with the descendants trashed in the
+         *     same deletion. `404` when the task is not in the trash.
          */
         delete: operations["purgeTask"];
         options?: never;
@@ -426,6 +488,7 @@ export interface paths {
          *     | `create_task` | `createTask` | — (a client-chosen id goes in `body.id`) | `TaskCreate`, required | — |
          *     | `update_task` | `updateTask` (merge patch) | required | `TaskPatch`, required | optional |
          *     | `set_completion` | `toggleTaskCompletion` | required | `TaskCompletion` (`{"completed": bool}`); none toggles | optional |
+         *     | `move_task` | `moveTask` | required | `TaskMove`, required | optional |
          *     | `delete_task` | `deleteTask` | required | — | optional |
          *     | `restore_task` | `restoreTask` | required | — | — |
          *     | `create_category` | `createCategory` | — (`body.id`) | `CategoryCreate`, required | — |
@@ -463,12 +526,78 @@ export interface paths {
          *     results included, is stored and replayed (`Idempotent-Replayed: true`) for a retry
          *     with the same key and body, and nothing runs twice.
          *
-         *     Subtasks and manual order (`move_task`) are not part of this version: `move_task`
-         *     is an unknown `op` (a `400` result) until `moveTask` exists.
-         *
          *     Bodies may be up to 4 MiB (`x-body-limit`), room for 100 of the largest task bodies.
          */
         post: operations["runBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/{user_id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The caller's own user id (the token's `sub`), or the literal `me`.
+                 * @example me
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Export everything of the caller's
+         * @description One JSON document with everything the caller stored: settings, categories, tasks
+         *     (the trash included), completions of recurring tasks and webhooks (without their
+         *     secrets). It is streamed as it is read, so an account of any size exports without
+         *     the service holding it in memory; a download manager or `curl -OJ` saves it under
+         *     the name in `Content-Disposition`. `importAccount` takes it back.
+         */
+        get: operations["exportAccount"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/{user_id}/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The caller's own user id (the token's `sub`), or the literal `me`.
+                 * @example me
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import an export into an empty account
+         * @description Takes a document `exportAccount` wrote into an account that has no tasks (trash
+         *     included) and no categories (else `409`), all or nothing, keeping ids, timestamps,
+         *     versions and positions. The document's `user.time_zone` is taken; its `id`,
+         *     `email`, `name` and `created_at` are not (the caller's account is the target,
+         *     whoever exported it). Webhooks come back disabled, with new secrets, shown only in
+         *     this answer; the account's own webhooks stay, and if they and the document's would
+         *     pass 10 the import is `422`.
+         *
+         *     The body may be up to `IMPORT_MAX_BYTES` (default 50 MiB; more is `413`). A document
+         *     that breaks `AccountExport` is `400`; one whose references do not resolve inside it
+         *     (a task's `category_id` or `parent_id`, a completion's `task_id`), that repeats an
+         *     id within one kind, gives two siblings one position, or nests deeper than 4 levels
+         *     is `422`. Nothing is stored either way. Each item imported is an event
+         *     (`task.created`, `category.created`) and appears in sync like any change.
+         */
+        post: operations["importAccount"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1159,6 +1288,8 @@ export interface components {
          *       "recurrence_rule": null,
          *       "reminders": [],
          *       "category_id": "0b5a4b84-3c43-4a0c-9d1c-1e2f3a4b5c6d",
+         *       "parent_id": null,
+         *       "position": "a3",
          *       "tags": [
          *         "finance",
          *         "home"
@@ -1190,12 +1321,44 @@ export interface components {
              * @description One of the caller's categories, or null.
              */
             category_id: string | null;
+            parent_id: components["schemas"]["ParentId"];
+            position: components["schemas"]["TaskPosition"];
             tags: components["schemas"]["TaskTags"];
             readonly created_at: components["schemas"]["Timestamp"];
             readonly updated_at: components["schemas"]["Timestamp"];
             readonly version: number;
             /** @description When the task was moved to the trash; null while it is not in the trash. */
             readonly deleted_at: components["schemas"]["NullableTimestamp"];
+        };
+        /**
+         * Format: uuid
+         * @description The task this one is a subtask of: another of the caller's tasks, not in the trash,
+         *     or null (top level). Trees are at most 4 levels deep; a parent that would make a
+         *     cycle or a fifth level is `422` naming `/parent_id`.
+         */
+        ParentId: string | null;
+        /**
+         * @description The task's place among its siblings (the tasks with the same `parent_id`): an opaque
+         *     string of printable ASCII whose byte order ("C" collation) is the order. Assigned
+         *     by the service: new tasks and re-parented ones go last; `moveTask` chooses a place.
+         * @example a0V
+         */
+        TaskPosition: string;
+        /**
+         * @description Where to put the task: under `parent_id` (null: top level), right after `after_id`
+         *     (a sibling there; null: first). Both are required.
+         * @example {
+         *       "parent_id": null,
+         *       "after_id": "6f1c1f5e-8d5b-4a57-9a3e-2d9c6f7b8a10"
+         *     }
+         */
+        TaskMove: {
+            parent_id: components["schemas"]["ParentId"];
+            /**
+             * Format: uuid
+             * @description The sibling to follow (not the task itself), or null to go first.
+             */
+            after_id: string | null;
         };
         /**
          * @description A new task. Only `title` is required; omitted fields take their defaults.
@@ -1238,6 +1401,11 @@ export interface components {
              * @default null
              */
             category_id?: string | null;
+            /**
+             * @description Another of the caller's tasks, not in the trash (else `422`), or null. The task goes last among its new siblings.
+             * @default null
+             */
+            parent_id?: components["schemas"]["ParentId"];
             /** @default [] */
             tags?: components["schemas"]["TaskTags"];
             /** @default false */
@@ -1275,6 +1443,11 @@ export interface components {
              * @default null
              */
             category_id?: string | null;
+            /**
+             * @description Another of the caller's tasks, not in the trash (else `422`), or null. The task goes last among its new siblings.
+             * @default null
+             */
+            parent_id?: components["schemas"]["ParentId"];
             /** @default [] */
             tags?: components["schemas"]["TaskTags"];
             /** @default false */
@@ -1282,7 +1455,7 @@ export interface components {
         };
         /**
          * @description A JSON merge patch (RFC 7396) of a task: only the given fields change; `null` clears
-         *     `description`, `due_at`, `due_date`, `time_zone` and `category_id`. `title`,
+         *     `description`, `due_at`, `due_date`, `time_zone`, `category_id` and `parent_id`. `title`,
          *     `priority`, `tags` and `completed` cannot be null. Setting one of `due_at` and
          *     `due_date` to a value clears the other; setting both to values is `400`.
          * @example {
@@ -1304,6 +1477,8 @@ export interface components {
              * @description One of the caller's categories (else `422`), or null.
              */
             category_id?: string | null;
+            /** @description Another of the caller's tasks, not in the trash (else `422`), or null. A new parent puts the task last among its new siblings. */
+            parent_id?: components["schemas"]["ParentId"];
             tags?: components["schemas"]["TaskTags"];
             completed?: boolean;
         };
@@ -1343,6 +1518,8 @@ export interface components {
          *           "recurrence_rule": null,
          *           "reminders": [],
          *           "category_id": "0b5a4b84-3c43-4a0c-9d1c-1e2f3a4b5c6d",
+         *           "parent_id": null,
+         *           "position": "a1",
          *           "tags": [
          *             "finance",
          *             "home"
@@ -1380,6 +1557,8 @@ export interface components {
          *           "recurrence_rule": null,
          *           "reminders": [],
          *           "category_id": null,
+         *           "parent_id": null,
+         *           "position": "a2",
          *           "tags": [],
          *           "created_at": "2026-01-10T09:30:00.000Z",
          *           "updated_at": "2026-01-11T08:15:42.120Z",
@@ -1588,11 +1767,10 @@ export interface components {
          */
         BatchOperation: {
             /**
-             * @description The single request this operation runs. `move_task` (subtasks and manual order)
-             *     is not in this version.
+             * @description The single request this operation runs.
              * @enum {string}
              */
-            op: "create_task" | "update_task" | "set_completion" | "delete_task" | "restore_task" | "create_category" | "update_category" | "delete_category";
+            op: "create_task" | "update_task" | "set_completion" | "move_task" | "delete_task" | "restore_task" | "create_category" | "update_category" | "delete_category";
             /** @description A label of the client's, echoed in this operation's result. */
             ref?: string;
             /**
@@ -1601,11 +1779,11 @@ export interface components {
              *     `create_category`, whose client-chosen id goes in `body.id`.
              */
             id?: string;
-            /** @description The single request's `If-Match` (`update_task`, `set_completion`, `delete_task`). */
+            /** @description The single request's `If-Match` (`update_task`, `set_completion`, `move_task`, `delete_task`). */
             if_match?: string;
             /**
              * @description The single request's body: `TaskCreate`, `TaskPatch`, `TaskCompletion`,
-             *     `CategoryCreate` or `CategoryPatch`, validated by that request.
+             *     `TaskMove`, `CategoryCreate` or `CategoryPatch`, validated by that request.
              */
             body?: Record<string, never>;
         } & (unknown & unknown & unknown & unknown & unknown);
@@ -1632,6 +1810,8 @@ export interface components {
          *             "recurrence_rule": null,
          *             "reminders": [],
          *             "category_id": null,
+         *             "parent_id": null,
+         *             "position": "a3",
          *             "tags": [],
          *             "created_at": "2026-01-10T09:30:00.000Z",
          *             "updated_at": "2026-01-10T09:30:00.000Z",
@@ -1725,6 +1905,97 @@ export interface components {
          * @example Calendar sync
          */
         WebhookDescription: string | null;
+        /**
+         * @description Everything of one account, as `exportAccount` writes it and `importAccount` takes it
+         *     (format `todo-contract-export/1`). Webhooks are without their secrets.
+         * @example {
+         *       "format": "todo-contract-export/1",
+         *       "exported_at": "2026-11-28T10:00:00.000Z",
+         *       "user": {
+         *         "id": "auth0|5f8d0e1c2b3a",
+         *         "email": "ada@example.com",
+         *         "name": "Ada Lovelace",
+         *         "time_zone": "Europe/Berlin",
+         *         "created_at": "2026-01-10T09:30:00.000Z"
+         *       },
+         *       "categories": [
+         *         {
+         *           "id": "0b5a4b84-3c43-4a0c-9d1c-1e2f3a4b5c6d",
+         *           "user_id": "auth0|5f8d0e1c2b3a",
+         *           "name": "Home",
+         *           "color": "#43A047",
+         *           "created_at": "2026-01-10T09:30:00.000Z",
+         *           "updated_at": "2026-01-10T09:30:00.000Z"
+         *         }
+         *       ],
+         *       "tasks": [
+         *         {
+         *           "id": "6f1c1f5e-8d5b-4a57-9a3e-2d9c6f7b8a10",
+         *           "user_id": "auth0|5f8d0e1c2b3a",
+         *           "title": "File the tax return",
+         *           "description": null,
+         *           "completed": false,
+         *           "completed_at": null,
+         *           "priority": "high",
+         *           "due_at": null,
+         *           "due_date": "2026-04-30",
+         *           "time_zone": null,
+         *           "recurrence_rule": null,
+         *           "reminders": [],
+         *           "category_id": "0b5a4b84-3c43-4a0c-9d1c-1e2f3a4b5c6d",
+         *           "parent_id": null,
+         *           "position": "a0",
+         *           "tags": [
+         *             "finance"
+         *           ],
+         *           "created_at": "2026-01-10T09:30:00.000Z",
+         *           "updated_at": "2026-01-11T08:15:42.120Z",
+         *           "version": 3,
+         *           "deleted_at": null
+         *         }
+         *       ],
+         *       "completions": [],
+         *       "webhooks": []
+         *     }
+         */
+        AccountExport: {
+            /** @constant */
+            format: "todo-contract-export/1";
+            exported_at: components["schemas"]["Timestamp"];
+            user: components["schemas"]["User"];
+            categories: components["schemas"]["Category"][];
+            /** @description Every task, the trash included (with `deleted_at`). */
+            tasks: components["schemas"]["Task"][];
+            completions: components["schemas"]["ExportedCompletion"][];
+            webhooks: components["schemas"]["Webhook"][];
+        };
+        /** @description A recorded completion of a recurring task (`listTaskCompletions`). */
+        ExportedCompletion: {
+            /** Format: uuid */
+            task_id: string;
+            /** @description The occurrence completed, its due as it was then — a date (`YYYY-MM-DD`) for an all-day task, a date-time otherwise. */
+            occurrence_due: string;
+            completed_at: components["schemas"]["Timestamp"];
+        };
+        /**
+         * @description How many of each kind were imported (the trash included), and each imported webhook's new signing secret, shown only here.
+         * @example {
+         *       "tasks": 120,
+         *       "categories": 4,
+         *       "completions": 9,
+         *       "webhooks": []
+         *     }
+         */
+        ImportResult: {
+            tasks: number;
+            categories: number;
+            completions: number;
+            webhooks: {
+                /** Format: uuid */
+                id: string;
+                secret: string;
+            }[];
+        };
         /**
          * @description A URL subscribed to the caller's events.
          * @example {
@@ -1926,6 +2197,25 @@ export interface components {
             /** @description The path of the request that failed. */
             instance: string;
             /** @description For validation failures, each offending field. */
+            errors?: components["schemas"]["ProblemFieldError"][];
+        };
+        /**
+         * @description The problem `deleteCurrentUser` answers without its confirmation: an RFC 9457 problem
+         *     like `Problem`, whose `type` is `urn:todo-contract:problem:precondition-required`. Its
+         *     own schema, so that the `type` values every other operation may answer stay as they
+         *     were (a new one would break clients that switch over them).
+         */
+        ConfirmationProblem: {
+            /**
+             * Format: uri
+             * @constant
+             */
+            type: "urn:todo-contract:problem:precondition-required";
+            title: string;
+            /** @constant */
+            status: 428;
+            detail: string;
+            instance: string;
             errors?: components["schemas"]["ProblemFieldError"][];
         };
         /**
@@ -2279,6 +2569,94 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description The move or parent would break the task tree (`unprocessable`): the parent is not one of the caller's live tasks, it would make a cycle or a fifth level, or `after_id` is not a sibling under the new parent (or is the task itself). */
+        UnprocessableTree: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "urn:todo-contract:problem:unprocessable",
+                 *       "title": "Unprocessable content",
+                 *       "status": 422,
+                 *       "detail": "The task cannot go there.",
+                 *       "instance": "/api/me/tasks/6f1c1f5e-8d5b-4a57-9a3e-2d9c6f7b8a10/move",
+                 *       "errors": [
+                 *         {
+                 *           "pointer": "/parent_id",
+                 *           "detail": "would make a cycle"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The account has tasks (the trash included) or categories (`conflict`): an import goes into an empty account only. */
+        AccountNotEmpty: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "urn:todo-contract:problem:conflict",
+                 *       "title": "Conflict",
+                 *       "status": 409,
+                 *       "detail": "This account has tasks or categories; import into an empty account.",
+                 *       "instance": "/api/me/import"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The document holds together badly (`unprocessable`): a reference that does not resolve inside it, an id repeated within one kind, two siblings with one position, a tree deeper than 4 levels, or more than 10 webhooks with the account's own. */
+        UnprocessableImport: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "urn:todo-contract:problem:unprocessable",
+                 *       "title": "Unprocessable content",
+                 *       "status": 422,
+                 *       "detail": "The document cannot be imported.",
+                 *       "instance": "/api/me/import",
+                 *       "errors": [
+                 *         {
+                 *           "pointer": "/tasks/3/parent_id",
+                 *           "detail": "is not a task of this document"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `Confirm-Delete` is missing, empty or not the caller's id (`precondition-required`). */
+        PreconditionRequired: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "urn:todo-contract:problem:precondition-required",
+                 *       "title": "Precondition required",
+                 *       "status": 428,
+                 *       "detail": "Send Confirm-Delete with your user id to delete your account.",
+                 *       "instance": "/api/me"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["ConfirmationProblem"];
+            };
+        };
         /** @description The caller's rate limit is used up (`rate-limited`). */
         TooManyRequests: {
             headers: {
@@ -2386,6 +2764,11 @@ export interface components {
          */
         CategoryId: string;
         /**
+         * @description The caller's id (the token's `sub`), exactly, to confirm the deletion; otherwise `428`.
+         * @example auth0|5f8d0e1c2b3a
+         */
+        ConfirmDelete: string;
+        /**
          * @description Apply the change only if the task's current `ETag` is one of these (comma-separated
          *     strong entity tags), or `*` for any existing task; otherwise `412`.
          * @example "3"
@@ -2410,6 +2793,11 @@ export interface components {
          * @example 2f1e5a0c-7b3d-4c8e-9a6f-1d2e3f4a5b6c
          */
         XRequestId: string;
+        /**
+         * @description `attachment`, with a file name holding the date of the export.
+         * @example attachment; filename="todo-export-2026-11-28.json"
+         */
+        ContentDisposition: string;
         /**
          * @description Strong validator of the task's current representation, derived from its `version`.
          * @example "3"
@@ -2477,6 +2865,37 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    deleteCurrentUser: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The caller's id (the token's `sub`), exactly, to confirm the deletion; otherwise `428`.
+                 * @example auth0|5f8d0e1c2b3a
+                 */
+                "Confirm-Delete"?: components["parameters"]["ConfirmDelete"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The account and everything in it are gone. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            428: components["responses"]["PreconditionRequired"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     updateCurrentUser: {
         parameters: {
             query?: never;
@@ -2519,6 +2938,12 @@ export interface operations {
                 priority?: components["schemas"]["Priority"];
                 /** @description Only tasks in this category. A category that is not the caller's simply matches nothing. */
                 category_id?: string;
+                /**
+                 * @description A task's id: only its children (an id that is not one of the caller's tasks, or is
+                 *     in the trash, simply matches nothing); `none`: only top-level tasks. Without it,
+                 *     every level is listed, flat.
+                 */
+                parent_id?: string | "none";
                 /** @description Only tasks carrying this tag (compared lowercase). */
                 tag?: string;
                 /**
@@ -2541,8 +2966,8 @@ export interface operations {
                  */
                 due?: "overdue" | "today" | "upcoming" | "none";
                 /** @description Sort key. */
-                sort?: "created_at" | "updated_at" | "due_at" | "priority" | "title";
-                /** @description Sort direction. */
+                sort?: "created_at" | "updated_at" | "due_at" | "priority" | "title" | "position";
+                /** @description Sort direction; `desc` when omitted, except `asc` for `sort=position`. */
                 order?: "asc" | "desc";
                 /** @description Page size. */
                 limit?: components["parameters"]["Limit"];
@@ -2820,6 +3245,51 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableTask"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    moveTask: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Apply the change only if the task's current `ETag` is one of these (comma-separated
+                 *     strong entity tags), or `*` for any existing task; otherwise `412`.
+                 * @example "3"
+                 */
+                "If-Match"?: components["parameters"]["IfMatch"];
+            };
+            path: {
+                /**
+                 * @description The caller's own user id (the token's `sub`), or the literal `me`.
+                 * @example me
+                 */
+                user_id: components["parameters"]["UserId"];
+                /**
+                 * @description The task's id.
+                 * @example 6f1c1f5e-8d5b-4a57-9a3e-2d9c6f7b8a10
+                 */
+                task_id: components["parameters"]["TaskId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaskMove"];
+            };
+        };
+        responses: {
+            200: components["responses"]["TaskWritten"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            412: components["responses"]["PreconditionFailed"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableTree"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -3309,6 +3779,81 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["IdempotencyKeyReused"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    exportAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The caller's own user id (the token's `sub`), or the literal `me`.
+                 * @example me
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The account's export. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountExport"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    importAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The caller's own user id (the token's `sub`), or the literal `me`.
+                 * @example me
+                 */
+                user_id: components["parameters"]["UserId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccountExport"];
+            };
+        };
+        responses: {
+            /** @description Imported; how many of each, and the new webhooks' secrets. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportResult"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["AccountNotEmpty"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableImport"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];

@@ -3,7 +3,8 @@
  * `onRequest` hook (so it runs before body parsing and validation: a request without a valid
  * token is 401 whatever else is wrong with it).
  * Verifies the bearer token (src/auth/verifier), sets `request.user`, and creates or
- * refreshes the user row at most once per sub and claims per process per minute.
+ * refreshes the user row at most once per sub and claims per process per minute. Decorates
+ * the instance with `forgetUser(id)`, for an account deleted meanwhile.
  */
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
@@ -15,6 +16,10 @@ import * as users from '../repositories/users.js'
 declare module 'fastify' {
   interface FastifyRequest {
     user: { id: string }
+  }
+  interface FastifyInstance {
+    /** Forgets that the user's row was made (their account was deleted): the next request makes it again. */
+    forgetUser: (userId: string) => void
   }
 }
 
@@ -45,6 +50,7 @@ const auth: FastifyPluginAsync<AuthPluginOptions> = async (app, { verifyToken })
     upserted.set(identity.id, { claims, at: Date.now() })
   }
 
+  app.decorate('forgetUser', (userId: string) => { upserted.delete(userId) })
   app.decorateRequest('user', null as never)
   app.addHook('onRequest', async (request) => {
     if (!isAuthenticatedRoute(request)) return

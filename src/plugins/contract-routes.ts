@@ -23,6 +23,11 @@ export interface ContractRoutesOptions {
   handlers: Handlers
   /** Path prefixes of routes that serve the contract itself (documentation, static assets). */
   infrastructurePrefixes: string[]
+  /**
+   * Body limits set by configuration rather than by the contract (importAccount:
+   * IMPORT_MAX_BYTES), by operationId; they take precedence over `x-body-limit`.
+   */
+  bodyLimits?: Partial<Record<string, number>>
 }
 
 async function refuseForeignUser (request: FastifyRequest): Promise<void> {
@@ -59,13 +64,15 @@ async function checkBody (request: FastifyRequest): Promise<void> {
   }
 }
 
-const contractRoutes: FastifyPluginAsync<ContractRoutesOptions> = async (app, { handlers, infrastructurePrefixes }) => {
+const contractRoutes: FastifyPluginAsync<ContractRoutesOptions> = async (app, { handlers, infrastructurePrefixes, bodyLimits = {} }) => {
   const document = dereferencedContract()
   const operations = listOperations(document).filter((o) => o.operation['x-no-fastify-config'] !== true)
   const declared = new Set(operations.map((o) => `${o.method} ${o.path.replace(/{(\w+)}/g, ':$1')}`))
 
   const unknown = Object.keys(handlers).filter((id) => !operations.some((o) => o.operationId === id))
   if (unknown.length > 0) throw new Error(`handlers for operations the contract does not declare: ${unknown.join(', ')}`)
+  const unknownLimits = Object.keys(bodyLimits).filter((id) => !operations.some((o) => o.operationId === id))
+  if (unknownLimits.length > 0) throw new Error(`body limits for operations the contract does not declare: ${unknownLimits.join(', ')}`)
 
   app.addHook('onRoute', (route: RouteOptions) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method]
@@ -87,8 +94,9 @@ const contractRoutes: FastifyPluginAsync<ContractRoutesOptions> = async (app, { 
       if (typeof handler !== 'function') throw new Error(`operation ${operationId} has no handler`)
       const operation = operations.find((o) => o.operationId === operationId)
       if (operation === undefined) throw new Error(`operation ${operationId} is not in the contract`)
-      // An operation may allow bodies above the global limit (x-body-limit: runBatch).
-      const bodyLimit = operation.operation['x-body-limit']
+      // An operation may allow bodies above the global limit (x-body-limit: runBatch; or the
+      // configuration's: importAccount).
+      const bodyLimit = bodyLimits[operationId] ?? operation.operation['x-body-limit']
       return { handler, config: { contract: routeContract(document, operation) }, ...(typeof bodyLimit === 'number' ? { bodyLimit } : {}) }
     }) as never
   })

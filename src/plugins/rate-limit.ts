@@ -5,7 +5,8 @@
  * 429 rate-limited with Retry-After and the RateLimit-* headers of the IETF draft.
  * The counters live in this process's memory, or with RATE_LIMIT_REDIS_URL in Redis, shared by
  * every process; an unreachable Redis lets requests through (skipOnError) rather than failing
- * the API with it.
+ * the API with it. Decorates the instance with `forgetRateLimit(userId)`: a deleted account's
+ * counter goes from Redis (counters in process memory lapse with their minute).
  */
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyPluginAsync } from 'fastify'
@@ -15,12 +16,28 @@ import { Redis } from 'ioredis'
 import { isAuthenticatedRoute } from '../contract/route-contract.js'
 import { ApiProblem } from '../errors.js'
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Drops the user's counter from the shared store (Redis); resolves even when Redis is unreachable. */
+    forgetRateLimit: (userId: string) => Promise<void>
+  }
+}
+
+/** @fastify/rate-limit's Redis keys: this namespace, then the key (the user id; routes share it). */
+const REDIS_NAMESPACE = 'todo-contract:rate-limit:'
+
 export interface RateLimitOptions {
   perMinute: number
   redisUrl?: string | undefined
 }
 
 const rateLimiting: FastifyPluginAsync<RateLimitOptions> = async (app, { perMinute, redisUrl }) => {
+  let store: Redis | undefined
+  app.decorate('forgetRateLimit', async (userId: string) => {
+    await store?.del(REDIS_NAMESPACE + userId).catch((error: unknown) => {
+      app.log.warn({ err: error }, 'rate-limit counter not removed; it lapses with its window')
+    })
+  })
   if (perMinute === 0) return
   let redis: Redis | undefined
   if (redisUrl !== undefined) {
@@ -28,6 +45,7 @@ const rateLimiting: FastifyPluginAsync<RateLimitOptions> = async (app, { perMinu
     redis = new Redis(redisUrl, { connectTimeout: 2_000, maxRetriesPerRequest: 1, enableOfflineQueue: false })
     redis.on('error', (error) => { app.log.warn({ err: error }, 'rate-limit store unavailable') })
     const client = redis
+    store = client
     app.addHook('onClose', async () => { client.disconnect() })
     // Commands fail at once while the connection is not up (no offline queue), and the limiter
     // then lets requests through uncounted: so start serving only once Redis is ready, or after
@@ -37,7 +55,7 @@ const rateLimiting: FastifyPluginAsync<RateLimitOptions> = async (app, { perMinu
     })
   }
   await app.register(rateLimit, {
-    ...(redis === undefined ? {} : { redis, nameSpace: 'todo-contract:rate-limit:', skipOnError: true }),
+    ...(redis === undefined ? {} : { redis, nameSpace: REDIS_NAMESPACE, skipOnError: true }),
     global: true,
     max: perMinute,
     timeWindow: 60_000,

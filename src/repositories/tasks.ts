@@ -6,12 +6,15 @@
  * A task in the trash (`deleted_at` set) is missing to everything here but the trash's own
  * functions (listTrash, restore, purge).
  */
+import { generateKeyBetween, generateNKeysBetween } from 'fractional-indexing'
 import { type Expression, type ExpressionBuilder, type Kysely, type RawBuilder, type SqlBool, sql } from 'kysely'
-import { isForeignKeyViolation, isUniqueViolation } from '../database/sql-errors.js'
+import { isCheckViolation, isForeignKeyViolation, isUniqueViolation } from '../database/sql-errors.js'
+import { atomically } from '../database/transactions.js'
 import type { ValidatedOperations } from '../contract/index.js'
 import type { Database, Reminder, TaskRow, TaskWriteRow } from '../database/types.js'
 import type { Due } from '../domain/recurrence.js'
 import type { TaskChanges } from '../domain/tasks.js'
+import { lockChangeCounter } from './events.js'
 
 export type Miss =
   | { miss: 'missing' }
@@ -19,21 +22,37 @@ export type Miss =
   | { miss: 'unknown-category' }
   /** A client-chosen id the user already has a task under. */
   | { miss: 'id-taken' }
+  /** The parent is not a live task of the user, or would make a cycle or a fifth level. */
+  | { miss: 'bad-parent', reason: 'missing' | 'cycle' | 'depth' }
+  /** moveTask's `after_id` is not a sibling under the new parent, or is the task itself. */
+  | { miss: 'bad-after' }
 
 export const isMiss = (value: unknown): value is Miss => typeof value === 'object' && value !== null && 'miss' in value
 
 const CATEGORY_KEY = 'tasks_category_fkey'
 /** (user_id, id): the same id for two users is two tasks. */
 const PRIMARY_KEY = 'tasks_pkey'
+/** (user_id, parent_id) → tasks (user_id, id): a parent is always the user's own. */
+const PARENT_KEY = 'tasks_parent_fkey'
+/** The API's bound on a position (TaskPosition); siblings are renumbered before a key passes it. */
+export const POSITION_MAX_BYTES = 64
+
+/** The tree's rules as the database refuses them (check_task_tree, and the foreign key). */
+function treeMiss (error: unknown): Miss | undefined {
+  if (isForeignKeyViolation(error, PARENT_KEY) || isCheckViolation(error, 'tasks_parent_alive')) return { miss: 'bad-parent', reason: 'missing' }
+  if (isCheckViolation(error, 'tasks_parent_cycle') || isCheckViolation(error, 'tasks_parent_not_self')) return { miss: 'bad-parent', reason: 'cycle' }
+  if (isCheckViolation(error, 'tasks_parent_depth')) return { miss: 'bad-parent', reason: 'depth' }
+  return undefined
+}
 
 /** Every column but the generated search vector. */
-const COLUMNS = ['user_id', 'id', 'title', 'description', 'completed', 'completed_at', 'priority', 'due_at', 'due_date', 'time_zone', 'recurrence_rule', 'reminders', 'category_id', 'tags', 'created_at', 'updated_at', 'version', 'deleted_at'] as const
+export const COLUMNS = ['user_id', 'id', 'title', 'description', 'completed', 'completed_at', 'priority', 'due_at', 'due_date', 'time_zone', 'recurrence_rule', 'reminders', 'category_id', 'parent_id', 'position', 'tags', 'created_at', 'updated_at', 'version', 'deleted_at'] as const
 
 /**
  * A new task's full state; `id` given by the client, or made by PostgreSQL when absent;
  * a recurring one with its rule's start (task-schedule.ts).
  */
-export type NewTask = Required<Omit<TaskChanges, 'completed' | 'recurrence_rule' | 'reminders'>> & {
+export type NewTask = Required<Omit<TaskChanges, 'completed' | 'recurrence_rule' | 'reminders' | 'position'>> & {
   completed: boolean
   id?: string | undefined
   recurrence_rule?: string | null
@@ -47,6 +66,7 @@ const startColumns = (start: Due | null): { recurrence_start_at: string | null, 
   recurrence_start_date: start !== null && 'date' in start ? start.date : null
 })
 
+/** Inserts the task, last among its siblings (the database picks the position: fill_task_position). */
 export async function insert (db: Kysely<Database>, userId: string, task: NewTask): Promise<TaskRow | Miss> {
   const { recurrence_start: start, reminders = [], ...state } = task
   try {
@@ -57,8 +77,22 @@ export async function insert (db: Kysely<Database>, userId: string, task: NewTas
   } catch (error) {
     if (isForeignKeyViolation(error, CATEGORY_KEY)) return { miss: 'unknown-category' }
     if (isUniqueViolation(error, PRIMARY_KEY)) return { miss: 'id-taken' }
+    const tree = treeMiss(error)
+    if (tree !== undefined) return tree
     throw error
   }
+}
+
+/** The position after the last live sibling under `parentId` (null: top level): one index probe. */
+export async function positionLast (db: Kysely<Database>, userId: string, parentId: string | null): Promise<string> {
+  const last = await siblings(db, userId, parentId).select('position').orderBy('position', 'desc').limit(1).executeTakeFirst()
+  return generateKeyBetween(last?.position ?? null, null)
+}
+
+/** The live tasks under `parentId` (null: top level), an index range of tasks_sibling_position_idx. */
+function siblings (db: Kysely<Database>, userId: string, parentId: string | null) {
+  return db.selectFrom('tasks').where('user_id', '=', userId).where('deleted_at', 'is', null)
+    .where('parent_id', parentId === null ? 'is' : '=', parentId)
 }
 
 /** The task and its rule's start, locked until the transaction ends (a write decides from it). */
@@ -99,8 +133,9 @@ async function explainMiss (db: Kysely<Database>, userId: string, taskId: string
  */
 export async function update (db: Kysely<Database>, userId: string, taskId: string, changes: TaskChanges, ifVersion?: VersionCondition, start?: Due | null): Promise<TaskRow | Miss>
 /**
- * `onlyIf: 'not-recurring'`: the same UPDATE, for a task without a rule only; undefined when
- * it matched nothing (no such task, another version, or a recurring task: the caller decides).
+ * `onlyIf: 'not-recurring'`: the same UPDATE, for a task without a rule and without incomplete
+ * subtasks only; undefined when it matched nothing (no such task, another version, a
+ * recurring task or one with incomplete subtasks: the caller decides).
  */
 export async function update (db: Kysely<Database>, userId: string, taskId: string, changes: TaskChanges, ifVersion: VersionCondition, start: undefined, onlyIf: 'not-recurring'): Promise<TaskRow | Miss | undefined>
 export async function update (db: Kysely<Database>, userId: string, taskId: string, changes: TaskChanges, ifVersion?: VersionCondition, start?: Due | null, onlyIf?: 'not-recurring'): Promise<TaskRow | Miss | undefined> {
@@ -121,6 +156,8 @@ export async function update (db: Kysely<Database>, userId: string, taskId: stri
         if (changes.recurrence_rule !== undefined) set('recurrence_rule', sql`${changes.recurrence_rule}::text`)
         if (changes.reminders !== undefined) set('reminders', sql`${JSON.stringify(changes.reminders)}::jsonb`)
         if (changes.category_id !== undefined) set('category_id', sql`${changes.category_id}::uuid`)
+        if (changes.parent_id !== undefined) set('parent_id', sql`${changes.parent_id}::uuid`)
+        if (changes.position !== undefined) set('position', sql`${changes.position}::text`)
         if (changes.tags !== undefined) set('tags', sql`${changes.tags}::text[]`)
         if (completed !== undefined) set('completed', completed)
         // Any assigned value that differs from the stored one counts as a change.
@@ -144,57 +181,196 @@ export async function update (db: Kysely<Database>, userId: string, taskId: stri
       })
       .where('user_id', '=', userId).where('id', '=', taskId).where('deleted_at', 'is', null)
       .where((eb) => versionFilter(eb, ifVersion))
-      .$if(onlyIf === 'not-recurring', (query) => query.where('recurrence_rule', 'is', null))
+      .$if(onlyIf === 'not-recurring', (query) => query.where('recurrence_rule', 'is', null)
+        // Completing a task completes its subtasks: one with incomplete ones takes the caller's other path.
+        .where(sql<boolean>`NOT EXISTS (SELECT 1 FROM tasks c WHERE c.user_id = ${userId} AND c.parent_id = ${taskId}::uuid AND c.deleted_at IS NULL AND NOT c.completed)`))
       .returning(COLUMNS)
       .executeTakeFirst()
     if (row === undefined && onlyIf !== undefined) return undefined
     return row ?? await explainMiss(db, userId, taskId)
   } catch (error) {
     if (isForeignKeyViolation(error, CATEGORY_KEY)) return { miss: 'unknown-category' }
+    const tree = treeMiss(error)
+    if (tree !== undefined) return tree
     throw error
   }
 }
 
-/** Moves the task to the trash: a change (version +1, new updated_at), `deleted_at` now. */
-export async function trash (db: Kysely<Database>, userId: string, taskId: string, ifVersion?: VersionCondition): Promise<true | Miss> {
-  const row = await db.updateTable('tasks')
-    .set((eb) => ({ deleted_at: sql<string>`now()`, version: eb('version', '+', 1), updated_at: sql<string>`now()` }))
-    .where('user_id', '=', userId).where('id', '=', taskId).where('deleted_at', 'is', null)
-    .where((eb) => versionFilter(eb, ifVersion))
-    .returning('id')
-    .executeTakeFirst()
-  return row === undefined ? await explainMiss(db, userId, taskId) : true
-}
-
-/** Brings a task in the trash back (a change: version +1, new updated_at); undefined when it is not in the trash. */
-export async function restore (db: Kysely<Database>, userId: string, taskId: string): Promise<TaskRow | undefined> {
-  return await db.updateTable('tasks')
-    .set((eb) => ({ deleted_at: null, version: eb('version', '+', 1), updated_at: sql<string>`now()` }))
-    .where('user_id', '=', userId).where('id', '=', taskId).where('deleted_at', 'is not', null)
-    .returning(COLUMNS)
-    .executeTakeFirst()
-}
-
-/** Deletes a task in the trash for good; false when it is not in the trash. */
-export async function purge (db: Kysely<Database>, userId: string, taskId: string): Promise<boolean> {
-  const row = await db.deleteFrom('tasks')
-    .where('user_id', '=', userId).where('id', '=', taskId).where('deleted_at', 'is not', null)
-    .returning('id')
-    .executeTakeFirst()
-  return row !== undefined
+/**
+ * The task and its live descendants (`deleted_at IS NULL`), or, for `trashedWith`, the
+ * descendants trashed in the same deletion as the task: ids, with each one's depth below it.
+ */
+function subtree (userId: string, rootCondition: RawBuilder<SqlBool>, trashed: boolean): RawBuilder<unknown> {
+  const alive = trashed ? sql`c.deleted_at = s.deleted_at` : sql`c.deleted_at IS NULL`
+  return sql`
+    subtree(id, deleted_at, depth) AS (
+      SELECT t.id, t.deleted_at, 0 FROM tasks t WHERE t.user_id = ${userId} AND ${rootCondition}
+      UNION
+      SELECT c.id, c.deleted_at, s.depth + 1 FROM tasks c JOIN subtree s ON c.user_id = ${userId} AND c.parent_id = s.id
+      WHERE ${alive} AND s.depth < 4
+    )`
 }
 
 /**
- * Moves every completed task not in the trash (of one category, when given) to the trash in
- * one statement, so all share one `deleted_at` (the transaction's now()); returns how many.
+ * Moves the task and its descendants to the trash, all with one `deleted_at` (the
+ * transaction's now()): each a change (version +1, new updated_at). If-Match is the task's.
+ */
+export async function trash (db: Kysely<Database>, userId: string, taskId: string, ifVersion?: VersionCondition): Promise<true | Miss> {
+  const version = ifVersion === undefined || ifVersion === '*' ? sql`true` : sql`t.version = ANY(${ifVersion}::int[])`
+  const { rows } = await sql<{ id: string }>`
+    WITH RECURSIVE ${subtree(userId, sql<SqlBool>`t.id = ${taskId} AND t.deleted_at IS NULL AND ${version}`, false)}
+    UPDATE tasks t SET deleted_at = now(), version = t.version + 1, updated_at = now()
+    FROM subtree s WHERE t.user_id = ${userId} AND t.id = s.id
+    RETURNING t.id
+  `.execute(db)
+  return rows.length === 0 ? await explainMiss(db, userId, taskId) : true
+}
+
+/**
+ * Brings a task in the trash back with the descendants trashed in the same deletion (each a
+ * change: version +1, new updated_at); undefined when it is not in the trash. It goes back
+ * under its parent when that is alive and the subtree fits within 4 levels there, else to
+ * the top level; it keeps its position unless a live sibling holds it, else goes last.
+ * Decided under the user's change counter, so no concurrent write moves the ground.
+ */
+export async function restore (db: Kysely<Database>, userId: string, taskId: string): Promise<TaskRow | undefined> {
+  return await atomically(db, async (trx) => {
+    await lockChangeCounter(trx, userId)
+    const { rows: members } = await sql<{ id: string, depth: number }>`
+      WITH RECURSIVE ${subtree(userId, sql<SqlBool>`t.id = ${taskId} AND t.deleted_at IS NOT NULL`, true)}
+      SELECT id, depth FROM subtree
+    `.execute(trx)
+    if (members.length === 0) return undefined
+    const root = await trx.selectFrom('tasks').select(['parent_id', 'position']).where('user_id', '=', userId).where('id', '=', taskId).executeTakeFirstOrThrow()
+    const height = Math.max(...members.map((member) => member.depth))
+    let parentId = root.parent_id
+    if (parentId !== null && (await levelOf(trx, userId, parentId) ?? Infinity) + 1 + height > 4) parentId = null
+    const taken = await siblings(trx, userId, parentId).select('id').where('position', '=', root.position).executeTakeFirst()
+    const position = taken === undefined ? root.position : await positionLast(trx, userId, parentId)
+    const { rows } = await sql<TaskRow>`
+      UPDATE tasks SET deleted_at = NULL, version = version + 1, updated_at = now(),
+        parent_id = CASE WHEN id = ${taskId} THEN ${parentId}::uuid ELSE parent_id END,
+        position = CASE WHEN id = ${taskId} THEN ${position}::text ELSE position END
+      WHERE user_id = ${userId} AND id = ANY(${members.map((member) => member.id)}::uuid[])
+      RETURNING ${sql.join(COLUMNS.map((column) => sql.ref(column)))}
+    `.execute(trx)
+    return rows.find((row) => row.id === taskId)
+  })
+}
+
+/** The level of a live task (1: top level), or undefined when it is not a live task of the user. */
+async function levelOf (db: Kysely<Database>, userId: string, taskId: string): Promise<number | undefined> {
+  const { rows } = await sql<{ level: number }>`
+    WITH RECURSIVE up(id, parent_id, level) AS (
+      SELECT id, parent_id, 1 FROM tasks WHERE user_id = ${userId} AND id = ${taskId} AND deleted_at IS NULL
+      UNION ALL
+      SELECT t.id, t.parent_id, u.level + 1 FROM tasks t JOIN up u ON t.user_id = ${userId} AND t.id = u.parent_id WHERE u.level < 8
+    )
+    SELECT max(level) AS level FROM up
+  `.execute(db)
+  return rows[0]?.level ?? undefined
+}
+
+/** Deletes a task in the trash for good, with the descendants trashed in the same deletion; false when it is not in the trash. */
+export async function purge (db: Kysely<Database>, userId: string, taskId: string): Promise<boolean> {
+  const { rows } = await sql<{ id: string }>`
+    WITH RECURSIVE ${subtree(userId, sql<SqlBool>`t.id = ${taskId} AND t.deleted_at IS NOT NULL`, true)}
+    DELETE FROM tasks t USING subtree s WHERE t.user_id = ${userId} AND t.id = s.id
+    RETURNING t.id
+  `.execute(db)
+  return rows.length > 0
+}
+
+/**
+ * Moves every completed task not in the trash (of one category, when given) to the trash
+ * with its descendants, in one statement, so all share one `deleted_at` (the transaction's
+ * now()); returns how many tasks moved.
  */
 export async function trashCompleted (db: Kysely<Database>, userId: string, categoryId?: string): Promise<number> {
-  let update = db.updateTable('tasks')
-    .set((eb) => ({ deleted_at: sql<string>`now()`, version: eb('version', '+', 1), updated_at: sql<string>`now()` }))
-    .where('user_id', '=', userId).where('completed', '=', true).where('deleted_at', 'is', null)
-  if (categoryId !== undefined) update = update.where('category_id', '=', categoryId)
-  const result = await update.executeTakeFirst()
-  return Number(result.numUpdatedRows)
+  const category = categoryId === undefined ? sql`true` : sql`t.category_id = ${categoryId}::uuid`
+  const { rows } = await sql<{ id: string }>`
+    WITH RECURSIVE ${subtree(userId, sql<SqlBool>`t.completed AND t.deleted_at IS NULL AND ${category}`, false)}
+    UPDATE tasks t SET deleted_at = now(), version = t.version + 1, updated_at = now()
+    FROM (SELECT DISTINCT id FROM subtree) s WHERE t.user_id = ${userId} AND t.id = s.id
+    RETURNING t.id
+  `.execute(db)
+  return rows.length
+}
+
+/** The live, incomplete descendants of a task, parents before children, with what completing them needs. */
+export async function incompleteDescendants (db: Kysely<Database>, userId: string, taskId: string): Promise<TaskWriteRow[]> {
+  const { rows } = await sql<TaskWriteRow>`
+    WITH RECURSIVE ${subtree(userId, sql<SqlBool>`t.id = ${taskId} AND t.deleted_at IS NULL`, false)}
+    SELECT ${sql.join([...COLUMNS, 'recurrence_start_at', 'recurrence_start_date'].map((column) => sql.ref(`t.${column}`)))}
+    FROM tasks t JOIN subtree s ON t.user_id = ${userId} AND t.id = s.id
+    WHERE s.depth > 0 AND NOT t.completed
+    ORDER BY s.depth, t.id
+  `.execute(db)
+  return rows
+}
+
+/**
+ * Completes these tasks (none of them recurring) in one statement: each a change of its own
+ * (version +1, its own event). Tasks completed meanwhile are left as they are.
+ */
+export async function completeAll (db: Kysely<Database>, userId: string, taskIds: string[]): Promise<void> {
+  if (taskIds.length === 0) return
+  await db.updateTable('tasks')
+    .set((eb) => ({ completed: true, completed_at: sql`coalesce(completed_at, now())`, version: eb('version', '+', 1), updated_at: sql<string>`now()` }))
+    .where('user_id', '=', userId).where('id', 'in', taskIds).where('completed', '=', false).where('deleted_at', 'is', null)
+    .execute()
+}
+
+export interface MoveTarget {
+  parentId: string | null
+  afterId: string | null
+}
+
+/**
+ * moveTask: the position right after `afterId` (null: first) among the live tasks under
+ * `parentId`, the task itself left out; a miss when `afterId` is not one of them. Siblings
+ * are renumbered first (renumber) when the key would pass POSITION_MAX_BYTES. Call it
+ * holding the user's change counter, so no concurrent move takes the same place.
+ */
+export async function positionFor (db: Kysely<Database>, userId: string, taskId: string, target: MoveTarget): Promise<string | Miss> {
+  if (target.afterId === taskId) return { miss: 'bad-after' }
+  let after: string | null = null
+  if (target.afterId !== null) {
+    const row = await siblings(db, userId, target.parentId).select('position').where('id', '=', target.afterId).executeTakeFirst()
+    if (row === undefined) return { miss: 'bad-after' }
+    after = row.position
+  }
+  const bound = after
+  const next = await siblings(db, userId, target.parentId).select(['id', 'position'])
+    .where('id', '!=', taskId)
+    .$if(bound !== null, (query) => query.where('position', '>', bound as string))
+    .orderBy('position').limit(1).executeTakeFirst()
+  const key = generateKeyBetween(after, next?.position ?? null)
+  if (key.length <= POSITION_MAX_BYTES) return key
+  return await renumber(db, userId, taskId, target.parentId, target.afterId)
+}
+
+/**
+ * Gives the live tasks under `parentId` short keys again, in their order, with the moving
+ * task's place kept free right after `afterId`, and returns that place's key. Each renumbered
+ * sibling is a change (version +1, `task.moved`). The keys are first parked on values no key
+ * takes ('~' and the id: the unique index is checked row by row), without a version, so no
+ * event carries them.
+ */
+async function renumber (db: Kysely<Database>, userId: string, taskId: string, parentId: string | null, afterId: string | null): Promise<string> {
+  const rows = await siblings(db, userId, parentId).select('id').where('id', '!=', taskId).orderBy('position').execute()
+  const order: Array<string | null> = rows.map((row) => row.id)
+  order.splice(afterId === null ? 0 : order.indexOf(afterId) + 1, 0, null)
+  const keys = generateNKeysBetween(null, null, order.length)
+  const ids = rows.map((row) => row.id)
+  await sql`UPDATE tasks SET position = '~' || id::text WHERE user_id = ${userId} AND id = ANY(${[...ids, taskId]}::uuid[])`.execute(db)
+  const assigned = order.flatMap((id, index) => id === null ? [] : [{ id, key: keys[index] as string }])
+  await sql`
+    UPDATE tasks t SET position = v.key, version = t.version + 1, updated_at = now()
+    FROM unnest(${assigned.map((entry) => entry.id)}::uuid[], ${assigned.map((entry) => entry.key)}::text[]) AS v(id, key)
+    WHERE t.user_id = ${userId} AND t.id = v.id
+  `.execute(db)
+  return keys[order.indexOf(null)] as string
 }
 
 /** One page of the user's trash, newest deleted_at first, then id descending: one index range scan. */
@@ -274,6 +450,8 @@ function sortKey (sort: TaskSort, order: SortOrder): { expression: RawBuilder<un
     case 'priority': return { expression: sql`priority_rank`, printed: sql`priority`, bound: (key) => sql`${PRIORITY_RANK[key] ?? 0}::smallint` }
     // Case-insensitive, by code point (API.md).
     case 'title': return same(sql`title_sort`, sql`text COLLATE "C"`)
+    // Bytewise: the column's collation is "C".
+    case 'position': return same(sql`position`, sql`text COLLATE "C"`)
   }
 }
 
@@ -296,6 +474,7 @@ export async function list (db: Kysely<Database>, userId: string, query: TaskLis
   if (query.status === 'completed') select = select.where('completed', '=', true)
   if (query.priority !== undefined) select = select.where('priority', '=', query.priority)
   if (query.category_id !== undefined) select = select.where('category_id', '=', query.category_id)
+  if (query.parent_id !== undefined) select = select.where('parent_id', query.parent_id === 'none' ? 'is' : '=', query.parent_id === 'none' ? null : query.parent_id)
   if (query.tag !== undefined) select = select.where(sql<boolean>`tags @> ARRAY[${query.tag.trim().toLowerCase()}]::text[]`)
   // plainto_tsquery treats every character of q as text: words are ANDed, operators and
   // punctuation are never syntax. The 'simple' configuration lowercases without stemming.
@@ -310,13 +489,18 @@ export async function list (db: Kysely<Database>, userId: string, query: TaskLis
     if (query.due_before !== undefined) select = select.where(sql<boolean>`${expression} < ${query.due_before}::timestamptz`)
   }
   if (query.due !== undefined) select = select.where(dueView(query.due, userId))
+  // Among one parent's children positions are unique (tasks_sibling_position_idx): the
+  // position alone orders and pages them, along that index (the tie on id cannot happen).
+  const siblingsOnly = query.sort === 'position' && query.parent_id !== undefined
   if (query.after !== undefined) {
     const comparison = query.order === 'asc' ? sql`>` : sql`<`
-    select = select.where(sql<boolean>`(${expression}, id) ${comparison} (${bound(query.after.key)}, ${query.after.id}::uuid)`)
+    select = select.where(siblingsOnly
+      ? sql<boolean>`${expression} ${comparison} ${bound(query.after.key)}`
+      : sql<boolean>`(${expression}, id) ${comparison} (${bound(query.after.key)}, ${query.after.id}::uuid)`)
   }
   const rows = await select
     .orderBy(sql`${expression} ${direction}`)
-    .orderBy(sql`id ${direction}`)
+    .$if(!siblingsOnly, (ordered) => ordered.orderBy(sql`id ${direction}`))
     .limit(query.limit + 1)
     .execute()
   return page(rows, query.limit)

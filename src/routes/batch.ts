@@ -19,6 +19,7 @@ const OPERATIONS: Record<BatchOperation['op'], OperationId> = {
   create_task: 'createTask',
   update_task: 'updateTask',
   set_completion: 'toggleTaskCompletion',
+  move_task: 'moveTask',
   delete_task: 'deleteTask',
   restore_task: 'restoreTask',
   create_category: 'createCategory',
@@ -44,8 +45,9 @@ interface Outcome {
 
 type BatchRequest = FastifyRequest<{ Params: { user_id: string } }>
 
+/** The batch's own problems (validation-failed, failed-dependency): kinds of the shared Problem schema. */
 function problemResult (request: BatchRequest, ref: string | null, problem: ApiProblem): BatchResult {
-  return { ref, status: problem.status, body: toProblemBody(problem, request.url.split('?')[0] ?? request.url), etag: null }
+  return { ref, status: problem.status, body: toProblemBody(problem, request.url.split('?')[0] ?? request.url) as BatchResult['body'], etag: null }
 }
 
 /** Runs one element of `operations` on `db`; `counted`: whether it counts against the rate limit. */

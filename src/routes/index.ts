@@ -1,4 +1,5 @@
 /** Every handler, keyed by operationId. The type demands one for each operation of the contract. */
+import { accountHandlers } from './account.js'
 import { batchHandlers } from './batch.js'
 import { categoryHandlers } from './categories.js'
 import { eventHandlers } from './events.js'
@@ -19,5 +20,6 @@ export const handlers: Handlers = {
   ...categoryHandlers,
   ...batchHandlers,
   ...webhookHandlers,
+  ...accountHandlers,
   ...healthHandlers
 }

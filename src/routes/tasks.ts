@@ -31,8 +31,20 @@ export function problemFor (miss: tasks.Miss): ApiProblem {
     case 'id-taken': return new ApiProblem('conflict', 'A task with this id exists already.', {
       errors: [{ pointer: '/id', detail: 'is already one of your tasks' }]
     })
+    case 'bad-parent': return new ApiProblem('unprocessable', PARENT_PROBLEMS[miss.reason], {
+      errors: [{ pointer: '/parent_id', detail: PARENT_PROBLEMS[miss.reason] }]
+    })
+    case 'bad-after': return new ApiProblem('unprocessable', 'after_id must be another task under the new parent.', {
+      errors: [{ pointer: '/after_id', detail: 'is not a sibling of the task under this parent' }]
+    })
   }
 }
+
+const PARENT_PROBLEMS = {
+  missing: 'is not one of your tasks outside the trash',
+  cycle: 'is the task itself or one of its subtasks',
+  depth: 'would put a task more than 4 levels deep'
+} as const
 
 /** The contract's bound on one tag (TaskTags), which must hold for the tag as stored too. */
 const TAG_MAX_LENGTH = (dereferencedContract().components.schemas?.TaskTags as { items: { maxLength: number } }).items.maxLength
@@ -89,11 +101,12 @@ async function changeTask (
   const userId = request.user.id
   const taskId = request.params.task_id
   const ifVersion = ifMatchVersions(request.headers['if-match'])
+  const reparents = changes.parent_id !== undefined
   const touches = touchesSchedule(changes)
-  if (touches === 'never') return sendChanged(reply, await tasks.update(request.db, userId, taskId, changes, ifVersion))
+  if (touches === 'never' && !reparents) return sendChanged(reply, await tasks.update(request.db, userId, taskId, changes, ifVersion))
   // A completion is one UPDATE for a task without a rule (most of them); only a recurring
   // task (or none, or another version: the locked read tells which) takes the read below.
-  if (touches === 'if-recurring') {
+  if (touches === 'if-recurring' && !reparents) {
     const plain = await tasks.update(request.db, userId, taskId, changes, ifVersion, undefined, 'not-recurring')
     if (plain !== undefined) return sendChanged(reply, plain)
   }
@@ -106,14 +119,37 @@ async function changeTask (
     const rule = changes.recurrence_rule !== undefined ? changes.recurrence_rule : stored.recurrence_rule
     const zone = changes.time_zone !== undefined ? changes.time_zone : stored.time_zone
     const plan = planOrRefuse(planSchedule(stored, changes, await zoneFor(trx, userId, { recurrence_rule: rule, time_zone: zone })))
-    const updated = await tasks.update(trx, userId, taskId, plan.changes, ifVersion, plan.start)
-    if (!tasks.isMiss(updated) && plan.completed !== undefined) await completions.record(trx, userId, taskId, plan.completed)
+    // A new parent puts the task last among its new siblings (only moveTask chooses a place).
+    const moved = changes.parent_id !== undefined && changes.parent_id !== stored.parent_id
+      ? { position: await tasks.positionLast(trx, userId, changes.parent_id) }
+      : {}
+    const updated = await tasks.update(trx, userId, taskId, { ...plan.changes, ...moved }, ifVersion, plan.start)
+    if (tasks.isMiss(updated)) return updated
+    if (plan.completed !== undefined) await completions.record(trx, userId, taskId, plan.completed)
+    if (!stored.completed && (updated.completed || plan.completed !== undefined)) await completeDescendants(trx, userId, taskId)
     return updated
   })
   return sendChanged(reply, row)
 }
 
-export const taskHandlers: Handlers<'listTasks' | 'createTask' | 'getTask' | 'replaceTask' | 'updateTask' | 'toggleTaskCompletion' | 'deleteTask' | 'listTaskCompletions'> = {
+/**
+ * Completing a task completes its incomplete subtasks, in the same transaction, each as the
+ * toggle would: the ones without a rule in one statement, a recurring one advanced to its
+ * next occurrence (its completion recorded). Each is its own change and event.
+ */
+async function completeDescendants (trx: Kysely<Database>, userId: string, taskId: string): Promise<void> {
+  const descendants = await tasks.incompleteDescendants(trx, userId, taskId)
+  await tasks.completeAll(trx, userId, descendants.filter((task) => task.recurrence_rule === null).map((task) => task.id))
+  for (const task of descendants.filter((task) => task.recurrence_rule !== null)) {
+    const plan = planSchedule(task, { completed: true }, await zoneFor(trx, userId, task))
+    // A stored rule always stands with its stored due; should one not, the task is left open.
+    if (Array.isArray(plan)) continue
+    const updated = await tasks.update(trx, userId, task.id, plan.changes, undefined, plan.start)
+    if (!tasks.isMiss(updated) && plan.completed !== undefined) await completions.record(trx, userId, task.id, plan.completed)
+  }
+}
+
+export const taskHandlers: Handlers<'listTasks' | 'createTask' | 'getTask' | 'replaceTask' | 'updateTask' | 'toggleTaskCompletion' | 'moveTask' | 'deleteTask' | 'listTaskCompletions'> = {
   async listTaskCompletions (request) {
     const userId = request.user.id
     const taskId = request.params.task_id
@@ -131,7 +167,9 @@ export const taskHandlers: Handlers<'listTasks' | 'createTask' | 'getTask' | 're
 
   async listTasks (request) {
     const userId = request.user.id
-    const { cursor, limit, ...query } = request.query
+    const { cursor, limit, ...given } = request.query
+    // The manual order reads first to last; every other order newest or largest first.
+    const query = { ...given, order: given.order ?? (given.sort === 'position' ? 'asc' as const : 'desc' as const) }
     // The cursor is bound to the user and to everything but the page size.
     const after = cursor === undefined ? undefined : await request.server.cursors.decode(cursor, userId, query)
     const page = await tasks.list(request.db, userId, { ...query, limit, after })
@@ -190,6 +228,25 @@ export const taskHandlers: Handlers<'listTasks' | 'createTask' | 'getTask' | 're
 
   async toggleTaskCompletion (request, reply) {
     return await changeTask(request, reply, { completed: request.body?.completed ?? 'toggle' })
+  },
+
+  async moveTask (request, reply) {
+    const userId = request.user.id
+    const taskId = request.params.task_id
+    const ifVersion = ifMatchVersions(request.headers['if-match'])
+    const { parent_id: parentId, after_id: afterId } = request.body
+    const row = await atomically(request.db, async (trx): Promise<TaskRow | tasks.Miss> => {
+      // Under the user's change counter: concurrent moves are decided one after another,
+      // each on the positions the previous one left.
+      await events.lockChangeCounter(trx, userId)
+      const stored = await tasks.findForWrite(trx, userId, taskId)
+      if (stored === undefined) return { miss: 'missing' }
+      if (ifVersion !== undefined && ifVersion !== '*' && !ifVersion.includes(stored.version)) return { miss: 'stale', version: stored.version }
+      const position = await tasks.positionFor(trx, userId, taskId, { parentId, afterId })
+      if (tasks.isMiss(position)) return position
+      return await tasks.update(trx, userId, taskId, { parent_id: parentId, position })
+    })
+    return sendChanged(reply, row)
   },
 
   async deleteTask (request, reply) {

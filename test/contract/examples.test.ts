@@ -59,10 +59,11 @@ t.test('every operation has a unique operationId, a summary, a description and a
   }
 })
 
-t.test('every problem type in the error catalogue is in the Problem schema', async (t) => {
+t.test('every problem type in the error catalogue is in the Problem schema (or ConfirmationProblem\'s one)', async (t) => {
   const { problemKinds, PROBLEM_TYPE_PREFIX } = await import('../../src/errors.js')
-  const schema = (document.components.schemas as Record<string, { properties: { type: { enum: string[] } } }>).Problem
-  t.same([...(schema?.properties.type.enum ?? [])].sort(), Object.keys(problemKinds).map((k) => PROBLEM_TYPE_PREFIX + k).sort())
+  const schemas = document.components.schemas as Record<string, { properties: { type: { enum?: string[], const?: string } } }>
+  const declared = [...(schemas.Problem?.properties.type.enum ?? []), schemas.ConfirmationProblem?.properties.type.const as string]
+  t.same(declared.sort(), Object.keys(problemKinds).map((k) => PROBLEM_TYPE_PREFIX + k).sort())
 })
 
 t.test('every success and error body of every operation has an example', async (t) => {

@@ -100,7 +100,7 @@ t.test('row-level security', async (t) => {
     t.equal(await categories.remove(asAlice, bob.userId, bob.categoryId), false, 'nor deleted')
     t.equal(await users.findById(asAlice, bob.userId), undefined, 'bob\'s user row is not found')
     t.equal(await idempotency.find(asAlice, bob.userId, 'k'), undefined, 'bob\'s idempotency record is not found')
-    await t.rejects(tasks.insert(asAlice, bob.userId, { title: 'planted', description: null, priority: 'low', due_at: null, due_date: null, time_zone: null, category_id: null, tags: [], completed: false }), rlsViolation, 'no task can be created for bob')
+    await t.rejects(tasks.insert(asAlice, bob.userId, { title: 'planted', description: null, priority: 'low', due_at: null, due_date: null, time_zone: null, category_id: null, parent_id: null, tags: [], completed: false }), rlsViolation, 'no task can be created for bob')
     const bobsRows = await owner.selectFrom('tasks').select(['title', 'version']).where('user_id', '=', bob.userId).execute()
     t.same(bobsRows, [{ title: 'bob\'s task', version: 1 }], 'bob\'s task is as it was')
     t.ok(await owner.selectFrom('categories').select('id').where('id', '=', bob.categoryId).executeTakeFirst(), 'bob\'s category is still there')

@@ -56,6 +56,13 @@ t.test('listTasks query plans on 100,000 tasks', async (t) => {
     UPDATE tasks SET deleted_at = now() - (ctid::text::point)[1] * interval '1 second'
     WHERE user_id = ${me} AND id IN (SELECT id FROM tasks WHERE user_id = ${me} ORDER BY id LIMIT 2000)
   `.execute(db)
+  // 3,000 of mine are subtasks of one of mine (sort=position under one parent).
+  const { rows: parents } = await sql<{ id: string }>`SELECT id FROM tasks WHERE user_id = ${me} AND deleted_at IS NULL ORDER BY id DESC LIMIT 1`.execute(db)
+  const parentId = parents[0]!.id
+  await sql`
+    UPDATE tasks SET parent_id = ${parentId}
+    WHERE user_id = ${me} AND id IN (SELECT id FROM tasks WHERE user_id = ${me} AND deleted_at IS NULL AND id <> ${parentId} ORDER BY id DESC LIMIT 3000)
+  `.execute(db)
   await sql`ANALYZE`.execute(db)
 
   let rowLevelSecurity = true
@@ -95,7 +102,7 @@ t.test('listTasks query plans on 100,000 tasks', async (t) => {
     })
 
     t.test('every sort in both orders, first and deep pages', async (t) => {
-      for (const sort of ['created_at', 'updated_at', 'due_at', 'priority', 'title'] as const) {
+      for (const sort of ['created_at', 'updated_at', 'due_at', 'priority', 'title', 'position'] as const) {
         for (const order of ['asc', 'desc'] as const) {
         // A real position ~2,000 rows in, as a cursor would carry it.
           let after: { key: string, id: string } | undefined
@@ -106,6 +113,20 @@ t.test('listTasks query plans on 100,000 tasks', async (t) => {
           const scan = deep.find((n) => n['Index Name'] !== undefined)
           t.match(scan?.['Index Cond'], /\bid\)? [<>] /, `${sort} ${order}, deep page: the keyset bounds the index scan`)
           t.equal(scan?.Filter, undefined, `${sort} ${order}, deep page: no row is read only to be filtered out`)
+        }
+      }
+    })
+
+    t.test('one parent\'s children by position, first and deep pages: one range of the siblings\' index', async (t) => {
+      for (const order of ['asc', 'desc'] as const) {
+        const query = { ...base, sort: 'position', order, parent_id: parentId } as const
+        let after: { key: string, id: string } | undefined
+        for (let page = 0; page < 20; page++) after = (await tasks.list(db, me, { ...query, after })).next
+        for (const [label, plan] of [['first', await explain(query)], ['deep', await explain({ ...query, after })]] as const) {
+          assertIndexed(t, plan, `children ${order}, ${label} page`, true)
+          const scan = plan.find((n) => n['Index Name'] !== undefined)
+          t.equal(scan?.['Index Name'], 'tasks_sibling_position_idx', `children ${order}, ${label} page: the siblings' index`)
+          if (label === 'deep') t.match(scan?.['Index Cond'], /"?position"? [<>] /, `children ${order}, deep page: the keyset bounds the index scan`)
         }
       }
     })

@@ -82,8 +82,8 @@ t.test('every /api operation', async (t) => {
 
   t.test('covers every operation under /api', async (t) => {
     t.same(protectedOperations.map((o) => o.operationId).sort(), [
-      'clearCompletedTasks', 'createCategory', 'createTask', 'createWebhook', 'deleteCategory', 'deleteTask', 'deleteWebhook', 'getCategory', 'getCurrentUser', 'getTask', 'getWebhook',
-      'listCategories', 'listTaskCompletions', 'listTasks', 'listTrash', 'listWebhookDeliveries', 'listWebhooks', 'purgeTask', 'replaceTask', 'restoreTask', 'runBatch', 'streamEvents', 'syncChanges', 'toggleTaskCompletion',
+      'clearCompletedTasks', 'createCategory', 'createTask', 'createWebhook', 'deleteCategory', 'deleteCurrentUser', 'deleteTask', 'deleteWebhook', 'exportAccount', 'getCategory', 'getCurrentUser', 'getTask', 'getWebhook',
+      'importAccount', 'listCategories', 'listTaskCompletions', 'listTasks', 'listTrash', 'listWebhookDeliveries', 'listWebhooks', 'moveTask', 'purgeTask', 'replaceTask', 'restoreTask', 'runBatch', 'streamEvents', 'syncChanges', 'toggleTaskCompletion',
       'updateCategory', 'updateCurrentUser', 'updateTask', 'updateWebhook'
     ])
   })

@@ -97,6 +97,7 @@ t.test('fullState', async (t) => {
       recurrence_rule: null,
       reminders: [],
       category_id: null,
+      parent_id: null,
       tags: [],
       completed: false
     })
@@ -120,6 +121,7 @@ t.test('fullState', async (t) => {
       recurrence_rule: 'FREQ=DAILY',
       reminders: [{ at: '2026-03-01T12:00:00+01:00' }, { before_due: 'PT15M' }],
       category_id: CATEGORY,
+      parent_id: null,
       tags: ['Errands', ' errands', 'Home'],
       completed: true
     }), {
@@ -132,6 +134,7 @@ t.test('fullState', async (t) => {
       recurrence_rule: 'FREQ=DAILY',
       reminders: [{ at: '2026-03-01T11:00:00.000Z' }, { before_due: 'PT15M' }],
       category_id: CATEGORY,
+      parent_id: null,
       tags: ['errands', 'home'],
       completed: true
     })
@@ -153,6 +156,8 @@ t.test('toTask', async (t) => {
     recurrence_rule: 'FREQ=WEEKLY;BYDAY=MO',
     reminders: [{ before_due: 'P1D' }],
     category_id: CATEGORY,
+    parent_id: null,
+    position: 'a3',
     tags: ['admin'],
     created_at: '2026-01-01T00:00:00.000Z',
     updated_at: '2026-01-10T09:30:00.120Z',
