@@ -87,7 +87,7 @@ export async function buildApp (config: Readonly<ResolvedConfig>, deps: AppDepen
   await app.register(idempotency)
   await app.register(overload, { maxEventLoopDelayMs: config.server.eventLoopDelayLimitMs })
   await app.register(auth, { verifyToken: deps.verifyToken ?? createTokenVerifier(config.jwt) })
-  await app.register(rateLimit, { perMinute: config.rateLimit.perMinute, redisUrl: config.rateLimit.redisUrl })
+  await app.register(rateLimit, { perMinute: config.rateLimit.perMinute, unauthenticatedPerMinute: config.rateLimit.unauthenticatedPerMinute, redisUrl: config.rateLimit.redisUrl })
   // An account deleted by any process: its streams end here, and its next request makes a new
   // user row (the auth plugin's cache would otherwise skip it).
   await app.register(eventHub, { url: config.database.url, onAccountDeleted: (userId) => { app.forgetUser(userId) } })

@@ -30,7 +30,9 @@ const schema = {
     RLS_ENABLED: { type: 'boolean', default: true, description: 'PostgreSQL row-level security: the service works as role `todo_app` and names the caller in every transaction. `false` skips the role and so the policies (for a database without them; the login role must then own the tables); the caller is named in every statement either way.' },
     JWT_SECRET: { type: 'string', minLength: 32, description: 'Shared secret for HS256/HS384/HS512 tokens (at least 32 characters).' },
     JWT_PUBLIC_KEY: { type: 'string', minLength: 1, description: 'PEM public key for RS256/ES256/EdDSA tokens.' },
-    JWT_JWKS_URL: { type: 'string', pattern: '^https?://', description: 'JWKS endpoint; keys are chosen by `kid` and cached.' },
+    JWT_JWKS_URL: { type: 'string', pattern: '^https?://', description: 'JWKS endpoint; the whole key set is cached (10 minutes) and keys are chosen by `kid`.' },
+    JWT_JWKS_COOLDOWN_MS: { type: 'integer', minimum: 0, maximum: 3600000, default: 30000, description: 'After a fetch of the key set, a token with an unknown `kid` is refused (401) without another fetch for this long: junk tokens cannot make the service hammer the identity provider; a rotated key is picked up once it has passed.' },
+    JWT_JWKS_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 60000, default: 5000, description: 'Time a fetch of the key set may take before it is abandoned (503 while no key set is at hand).' },
     JWT_ISSUER: { type: 'string', minLength: 1, description: 'Required `iss` claim, when set.' },
     JWT_AUDIENCE: { type: 'string', minLength: 1, description: 'Required `aud` claim, when set (comma list: any of them).' },
     JWT_ALGORITHMS: { type: 'string', pattern: '^[A-Za-z0-9]+(,[A-Za-z0-9]+)*$', description: 'Allowed algorithms (comma list); default: those of the key type. `none` is never accepted.' },
@@ -42,6 +44,7 @@ const schema = {
     SYNC_RETENTION_DAYS: { type: 'number', exclusiveMinimum: 0, maximum: 36500, default: 30, description: 'Days a sync token stays valid (older: 410 sync-token-expired) and the change record keeps deletions and events (a day longer).' },
     TRASH_PURGE_INTERVAL_MS: { type: 'integer', minimum: 0, maximum: 86400000, default: 3600000, description: 'How often each process purges expired trash, then expired events (0: never; one trash purge runs at a time across processes).' },
     RATE_LIMIT_PER_MINUTE: { type: 'integer', minimum: 0, default: 1200, description: 'Requests per user per minute; `0` turns rate limiting off.' },
+    RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: { type: 'integer', minimum: 0, default: 120, description: 'Failed authentications (no token, a bad one) per client address per minute; past it, 429 instead of 401. The address is the connection\'s, or with TRUST_PROXY the client\'s as the proxy reports it. `0` turns it off.' },
     WEBHOOK_RETRY_DELAYS_S: { type: 'string', pattern: '^ *[0-9]{1,7} *(, *[0-9]{1,7} *){0,19}$', default: '5,30,120,600,3600,21600,86400', description: 'Seconds before each retry of a failed webhook delivery, counted from the end of the failed attempt (comma list); after the last one fails the webhook is disabled.' },
     WEBHOOK_ALLOW_PRIVATE_TARGETS: { type: 'boolean', default: false, description: 'Let webhooks target private, loopback and link-local addresses and `http` URLs (local development and tests only).' },
     JOB_CONCURRENCY: { type: 'integer', minimum: 0, maximum: 1000, default: 10, description: 'Background jobs (webhook deliveries) each process runs at once from the queue in PostgreSQL (0: this process runs none).' },
@@ -59,7 +62,7 @@ const PUBLIC_KEY_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS5
 export type JwtKeySource =
   | { kind: 'secret', secret: string }
   | { kind: 'public-key', pem: string }
-  | { kind: 'jwks', url: string }
+  | { kind: 'jwks', url: string, cooldownMs: number, timeoutMs: number }
   /** Local use on the embedded database only: a secret generated once into DATA_DIR. */
   | { kind: 'local' }
 
@@ -84,7 +87,7 @@ export interface Config {
     audience: string[] | undefined
     clockToleranceSeconds: number
   }
-  rateLimit: { perMinute: number, redisUrl: string | undefined }
+  rateLimit: { perMinute: number, unauthenticatedPerMinute: number, redisUrl: string | undefined }
   trash: { retentionDays: number, purgeIntervalMs: number }
   sync: { retentionDays: number }
   events: { maxStreamsPerUser: number, heartbeatMs: number }
@@ -153,11 +156,14 @@ interface RawEnv {
   JWT_SECRET?: string
   JWT_PUBLIC_KEY?: string
   JWT_JWKS_URL?: string
+  JWT_JWKS_COOLDOWN_MS: number
+  JWT_JWKS_TIMEOUT_MS: number
   JWT_ISSUER?: string
   JWT_AUDIENCE?: string
   JWT_ALGORITHMS?: string
   JWT_CLOCK_TOLERANCE_S: number
   RATE_LIMIT_PER_MINUTE: number
+  RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: number
   RATE_LIMIT_REDIS_URL?: string
   TRASH_RETENTION_DAYS: number
   TRASH_PURGE_INTERVAL_MS: number
@@ -195,7 +201,7 @@ function pickKeySource (raw: RawEnv, problems: string[]): JwtKeySource {
     }
     sources.push({ kind: 'public-key', pem })
   }
-  if (raw.JWT_JWKS_URL !== undefined) sources.push({ kind: 'jwks', url: raw.JWT_JWKS_URL })
+  if (raw.JWT_JWKS_URL !== undefined) sources.push({ kind: 'jwks', url: raw.JWT_JWKS_URL, cooldownMs: raw.JWT_JWKS_COOLDOWN_MS, timeoutMs: raw.JWT_JWKS_TIMEOUT_MS })
   if (sources.length > 1) {
     problems.push('set exactly one of JWT_SECRET, JWT_PUBLIC_KEY and JWT_JWKS_URL, not several')
   }
@@ -251,7 +257,7 @@ export function loadConfig (env: Record<string, string | undefined>): Readonly<C
       audience: raw.JWT_AUDIENCE?.split(',').map((a) => a.trim()).filter((a) => a !== ''),
       clockToleranceSeconds: raw.JWT_CLOCK_TOLERANCE_S
     },
-    rateLimit: { perMinute: raw.RATE_LIMIT_PER_MINUTE, redisUrl: raw.RATE_LIMIT_REDIS_URL },
+    rateLimit: { perMinute: raw.RATE_LIMIT_PER_MINUTE, unauthenticatedPerMinute: raw.RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE, redisUrl: raw.RATE_LIMIT_REDIS_URL },
     trash: { retentionDays: raw.TRASH_RETENTION_DAYS, purgeIntervalMs: raw.TRASH_PURGE_INTERVAL_MS },
     sync: { retentionDays: raw.SYNC_RETENTION_DAYS },
     events: { maxStreamsPerUser: raw.EVENTS_MAX_STREAMS_PER_USER, heartbeatMs: raw.EVENTS_HEARTBEAT_MS },

@@ -1,48 +1,65 @@
 /**
- * Signing keys from a JWKS endpoint (JWT_JWKS_URL), chosen by the token's `kid` and cached
- * by get-jwks (10 minutes; a `kid` not in the cache triggers a fresh fetch, so rotated keys are
- * picked up at once, and a failed fetch falls back to the stale copy).
+ * Signing keys from a JWKS endpoint (JWT_JWKS_URL), with jose's createRemoteJWKSet: the whole
+ * key set is fetched and cached (10 minutes), a key is chosen by the token's `kid` and `alg`,
+ * concurrent lookups share one fetch, and a `kid` not in the set triggers a new fetch only
+ * once the cooldown since the last one has passed (JWT_JWKS_COOLDOWN_MS); before that it is
+ * refused at once. So a burst of tokens with made-up `kid`s costs at most one fetch, and a
+ * rotated key is picked up within the cooldown. A fetch is abandoned after
+ * JWT_JWKS_TIMEOUT_MS (an AbortSignal.timeout on fetch, which get-jwks' fetch options did not
+ * honour: a provider that accepted and never answered held requests for 45 s and more).
+ * When a fetch fails once the cache has expired, the last key set received still serves.
  *
- * Keys are turned into PEM with node:crypto rather than get-jwks' getPublicKey: that uses
- * jwk-to-pem, which knows only RSA and EC keys, not the OKP/Ed25519 keys that EdDSA issuers
- * such as Better Auth publish.
+ * fast-jwt wants a PEM: jose's CryptoKey is exported through node:crypto's KeyObject, which
+ * knows RSA, EC and OKP (Ed25519, as Better Auth publishes) alike.
  */
-import { createPublicKey, type JsonWebKey } from 'node:crypto'
-import buildGetJwks from 'get-jwks'
+import { KeyObject, type webcrypto } from 'node:crypto'
+import { createLocalJWKSet, createRemoteJWKSet, errors } from 'jose'
 
 export type KeyResolver = (header: { kid?: string, alg?: string }) => Promise<string>
-
-/** A kid just found missing is not looked up again for this long: junk kids cannot make us hammer the issuer. */
-const MISSING_KID_BACKOFF_MS = 10_000
-const CACHE_TTL_MS = 10 * 60_000
 
 export class SigningKeyNotFound extends Error {
   override name = 'SigningKeyNotFound'
 }
 
-export function createJwksKeyResolver (jwksUrl: string): KeyResolver {
-  const url = new URL(jwksUrl)
-  const domain = url.origin + '/'
-  const getJwks = buildGetJwks({ jwksPath: url.pathname + url.search, ttl: CACHE_TTL_MS, max: 100, fetchOptions: { timeout: 5_000 } as never })
-  const missing = new Map<string, number>()
+export interface JwksOptions {
+  cooldownMs: number
+  timeoutMs: number
+}
+
+const CACHE_MAX_AGE_MS = 10 * 60_000
+
+/** No key of the set fits the token (its kid, or its alg and key type). */
+const isNoKey = (error: unknown): boolean =>
+  error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys || error instanceof errors.JOSENotSupported
+
+export function createJwksKeyResolver (jwksUrl: string, { cooldownMs, timeoutMs }: JwksOptions): KeyResolver {
+  const remote = createRemoteJWKSet(new URL(jwksUrl), { cooldownDuration: cooldownMs, timeoutDuration: timeoutMs, cacheMaxAge: CACHE_MAX_AGE_MS })
+  const pems = new WeakMap<object, string>()
+
+  const pemOf = (key: webcrypto.CryptoKey): string => {
+    let pem = pems.get(key)
+    if (pem === undefined) {
+      pem = KeyObject.from(key).export({ type: 'spki', format: 'pem' }).toString()
+      pems.set(key, pem)
+    }
+    return pem
+  }
 
   return async ({ kid, alg }) => {
-    const missKey = `${alg ?? ''}:${kid ?? ''}`
-    const missedAt = missing.get(missKey)
-    if (missedAt !== undefined && Date.now() - missedAt < MISSING_KID_BACKOFF_MS) throw new SigningKeyNotFound(`no signing key ${kid ?? '(no kid)'}`)
-    let jwk: JsonWebKey
+    const header = { ...(kid === undefined ? {} : { kid }), alg: alg ?? '' }
     try {
-      jwk = await getJwks.getJwk({ domain, alg: alg as string, kid: kid as string }) as JsonWebKey
+      return pemOf(await remote(header) as webcrypto.CryptoKey)
     } catch (error) {
-      const code = (error as { code?: string }).code
-      if (code === 'JWK_NOT_FOUND' || code === 'NO_JWKS') {
-        if (missing.size > 1000) missing.clear()
-        missing.set(missKey, Date.now())
-        throw new SigningKeyNotFound(`no signing key ${kid ?? '(no kid)'}`)
+      if (isNoKey(error)) throw new SigningKeyNotFound(`no signing key ${kid ?? '(no kid)'}`)
+      // The provider cannot be reached: the last key set it gave, if any, still serves.
+      const last = remote.jwks()
+      if (last === undefined) throw error
+      try {
+        return pemOf(await createLocalJWKSet(last)(header) as webcrypto.CryptoKey)
+      } catch (fallback) {
+        if (isNoKey(fallback)) throw new SigningKeyNotFound(`no signing key ${kid ?? '(no kid)'}`)
+        throw error
       }
-      throw error
     }
-    missing.delete(missKey)
-    return createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString()
   }
 }

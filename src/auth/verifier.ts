@@ -45,7 +45,7 @@ export function createTokenVerifier (jwt: ResolvedConfig['jwt']): TokenVerifier 
     case 'secret': key = jwt.key.secret; break
     case 'public-key': key = jwt.key.pem; break
     case 'jwks': {
-      const resolveKey: KeyResolver = createJwksKeyResolver(jwt.key.url)
+      const resolveKey: KeyResolver = createJwksKeyResolver(jwt.key.url, { cooldownMs: jwt.key.cooldownMs, timeoutMs: jwt.key.timeoutMs })
       key = async (decoded) => await resolveKey(decoded.header)
       break
     }

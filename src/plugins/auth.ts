@@ -6,7 +6,7 @@
  * refreshes the user row at most once per sub and claims per process per minute. Decorates
  * the instance with `forgetUser(id)`, for an account deleted meanwhile.
  */
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { isAuthenticatedRoute } from '../contract/route-contract.js'
 import { ApiProblem } from '../errors.js'
@@ -52,17 +52,28 @@ const auth: FastifyPluginAsync<AuthPluginOptions> = async (app, { verifyToken })
 
   app.decorate('forgetUser', (userId: string) => { upserted.delete(userId) })
   app.decorateRequest('user', null as never)
+  /** A 401 about to be answered: counted against the address, 429 once it is past its limit. */
+  async function refuse (request: FastifyRequest, problem: ApiProblem): Promise<ApiProblem> {
+    const wait = await request.server.countFailedAuthentication(request)
+    if (wait === undefined) return problem
+    return new ApiProblem('rate-limited', `Too many failed authentications from this address; retry in ${wait} s.`, { headers: { 'retry-after': String(wait) } })
+  }
+
   app.addHook('onRequest', async (request) => {
     if (!isAuthenticatedRoute(request)) return
     const header = request.headers.authorization
-    if (header === undefined || header === '') throw unauthorized('A bearer token is required.', false)
+    if (header === undefined || header === '') throw await refuse(request, unauthorized('A bearer token is required.', false))
     const match = BEARER.exec(header)
-    if (match === null) throw unauthorized('The Authorization header must be "Bearer <JWT>".', true)
+    if (match === null) throw await refuse(request, unauthorized('The Authorization header must be "Bearer <JWT>".', true))
     let identity: Identity
     try {
       identity = await verifyToken(match[1] as string)
     } catch (error) {
-      if (error instanceof TokenRejected) throw unauthorized(error.message, true)
+      if (error instanceof TokenRejected) {
+        // Why, for operators (expired, unknown key, bad signature, wrong issuer…); never the token.
+        request.log.info({ reason: error.message }, 'token rejected')
+        throw await refuse(request, unauthorized(error.message, true))
+      }
       if (error instanceof KeysUnavailable) {
         request.log.warn({ err: error.cause }, error.message)
         throw new ApiProblem('service-unavailable', 'Tokens cannot be verified right now; retry later.', { headers: { 'retry-after': '5' } })

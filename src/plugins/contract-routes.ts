@@ -83,7 +83,9 @@ const contractRoutes: FastifyPluginAsync<ContractRoutesOptions> = async (app, { 
     }
   })
 
-  app.addHook('preValidation', refuseForeignUser)
+  // Before the body is read (preParsing, after the auth plugin's onRequest): another user's
+  // path is 403 whatever its body, so its size, media type and syntax tell nothing first.
+  app.addHook('preParsing', async (request, _reply, payload) => { await refuseForeignUser(request); return payload })
   app.addHook('preValidation', refuseUnsafeParameters)
   app.addHook('preValidation', checkBody)
 

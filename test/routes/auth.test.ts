@@ -2,6 +2,9 @@
  * Authentication (API.md, RFC 8725): every way a token can be wrong is a 401 with
  * WWW-Authenticate, checked before anything else about the request.
  */
+import { randomUUID } from 'node:crypto'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { createSigner } from 'fast-jwt'
 import t, { type Test } from 'tap'
 import { buildTestApp } from '../helpers/build-app.js'
@@ -111,10 +114,10 @@ t.test('with a public key (JWT_PUBLIC_KEY)', async (t) => {
 })
 
 t.test('with a JWKS endpoint (JWT_JWKS_URL)', async (t) => {
-  t.test('picks the key by kid and follows a key rotation', async (t) => {
+  t.test('picks the key by kid and follows a key rotation once the cooldown has passed', async (t) => {
     const first = keyPair('RS256', 'key-1')
     const jwks = await serveJwks(t, [first])
-    const app = await buildTestApp(t, { env: { JWT_JWKS_URL: jwks.url, JWT_SECRET: '' } })
+    const app = await buildTestApp(t, { env: { JWT_JWKS_URL: jwks.url, JWT_SECRET: '', JWT_JWKS_COOLDOWN_MS: '300' } })
     const call = async (token: string): Promise<number> => (await inject(t, app, { method: 'GET', url: '/api/me', headers: bearer(token) })).statusCode
 
     t.equal(await call(signWith(first, { sub: newUserId() })), 200)
@@ -123,7 +126,8 @@ t.test('with a JWKS endpoint (JWT_JWKS_URL)', async (t) => {
 
     const second = keyPair('RS256', 'key-2')
     jwks.setKeys([first, second])
-    t.equal(await call(signWith(second, { sub: newUserId() })), 200, 'a new kid is fetched on first sight')
+    await new Promise((resolve) => setTimeout(resolve, 350))
+    t.equal(await call(signWith(second, { sub: newUserId() })), 200, 'a new kid is fetched on first sight after the cooldown')
 
     const stranger = keyPair('RS256', 'key-3')
     t.equal(await call(signWith(stranger, { sub: newUserId() })), 401, 'an unknown kid is refused')
@@ -147,6 +151,31 @@ t.test('with a JWKS endpoint (JWT_JWKS_URL)', async (t) => {
     t.match(response.json(), { id, email: 'ba@example.com', name: 'Better' })
     const wrongAudience = await inject(t, app, { method: 'GET', url: '/api/me', headers: bearer(signWith(key, { sub: id, iss: jwks.base, aud: 'other' })) })
     t.equal(wrongAudience.statusCode, 401)
+  })
+
+  t.test('1,000 tokens with made-up kids at once: all 401, with at most 2 fetches of the key set', async (t) => {
+    const key = keyPair('RS256', 'the-key')
+    const jwks = await serveJwks(t, [key])
+    const app = await buildTestApp(t, { env: { JWT_JWKS_URL: jwks.url, JWT_SECRET: '' } })
+    const tokens = Array.from({ length: 1000 }, () => signWith({ ...key, kid: randomUUID() }, { sub: newUserId() }))
+    const answers = await Promise.all(tokens.map(async (token) => (await app.inject({ method: 'GET', url: '/api/me', headers: bearer(token) })).statusCode))
+    t.same([...new Set(answers)], [401], 'every one refused as unauthenticated, none as an outage')
+    t.ok(jwks.requests() <= 2, `${jwks.requests()} fetch(es) of the key set`)
+    t.equal((await app.inject({ method: 'GET', url: '/api/me', headers: bearer(signWith(key, { sub: newUserId() })) })).statusCode, 200, 'the real key still works')
+    t.ok(jwks.requests() <= 2, 'without another fetch')
+  })
+
+  t.test('a provider that accepts and never answers: 503 within the timeout', async (t) => {
+    const silent = createServer(() => {})
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    t.teardown(async () => { silent.closeAllConnections(); await new Promise((resolve) => silent.close(resolve)) })
+    const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/jwks`
+    const app = await buildTestApp(t, { env: { JWT_JWKS_URL: url, JWT_SECRET: '', JWT_JWKS_TIMEOUT_MS: '500' } })
+    const started = Date.now()
+    const response = await app.inject({ method: 'GET', url: '/api/me', headers: bearer(signWith(keyPair('RS256'), { sub: newUserId() })) })
+    const elapsed = Date.now() - started
+    t.equal(response.statusCode, 503)
+    t.ok(elapsed < 3000, `answered after ${elapsed} ms (timeout 500 ms)`)
   })
 
   t.test('answers 503 when the key set cannot be fetched', async (t) => {

@@ -24,6 +24,19 @@ t.test('rate limiting', async (t) => {
     t.equal(health.statusCode, 200, 'operations routes are not limited')
   })
 
+  t.test('failed authentications are limited per client address: 429 past the limit, other addresses and valid tokens unaffected', async (t) => {
+    const app = await buildTestApp(t, { env: { RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: '5' } })
+    const attempt = async (headers: Record<string, string>, remoteAddress: string): Promise<{ statusCode: number, headers: Record<string, unknown> }> =>
+      await app.inject({ method: 'GET', url: '/api/me/tasks', headers, remoteAddress })
+    const statuses: number[] = []
+    for (let i = 0; i < 8; i++) statuses.push((await attempt(i % 2 === 0 ? { authorization: 'Bearer not-a-token' } : {}, '203.0.113.7')).statusCode)
+    t.same(statuses, [401, 401, 401, 401, 401, 429, 429, 429], 'bad and missing tokens alike: the sixth is 429')
+    const limited = await attempt({ authorization: 'Bearer not-a-token' }, '203.0.113.7')
+    t.ok(Number(limited.headers['retry-after']) > 0, 'with Retry-After')
+    t.equal((await attempt({ authorization: 'Bearer not-a-token' }, '203.0.113.8')).statusCode, 401, 'another address has its own count')
+    t.equal((await attempt(newUser().headers, '203.0.113.7')).statusCode, 200, 'a valid token from the limited address still passes')
+  })
+
   t.test('RATE_LIMIT_PER_MINUTE=0 turns it off', async (t) => {
     const app = await buildTestApp(t, { env: { RATE_LIMIT_PER_MINUTE: '0' } })
     const user = newUser()
