@@ -3,7 +3,7 @@
  * `v1,` + base64 HMAC-SHA256 over `{id}.{timestamp}.{body}`, keyed with the bytes that the
  * secret's base64 after `whsec_` decodes to. Pure.
  */
-import { createHmac } from 'node:crypto'
+import { createHmac, randomBytes } from 'node:crypto'
 import type { components } from '../contract/index.js'
 import type { WebhookAttemptRow, WebhookRow } from '../database/types.js'
 import { eventId } from './events.js'
@@ -13,6 +13,9 @@ export type Webhook = Schemas['Webhook']
 export type WebhookDelivery = Schemas['WebhookDelivery']
 
 export const SECRET_PREFIX = 'whsec_'
+
+/** A new signing secret (Standard Webhooks): `whsec_` and the base64 of 24 random bytes (192 bits). */
+export const newSecret = (): string => SECRET_PREFIX + randomBytes(24).toString('base64')
 
 export function toWebhook (row: WebhookRow): Webhook {
   return {

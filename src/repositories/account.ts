@@ -13,9 +13,7 @@ import { type Kysely, sql } from 'kysely'
 import { atomically } from '../database/transactions.js'
 import type { CategoryRow, Database, Reminder, TaskCompletionRow, TaskPriority, TaskRow, UserRow } from '../database/types.js'
 import { lockChangeCounter } from './events.js'
-
-/** The columns of a task's representation (repositories/tasks.ts selects the same). */
-const TASK_COLUMNS = ['user_id', 'id', 'title', 'description', 'completed', 'completed_at', 'priority', 'due_at', 'due_date', 'time_zone', 'recurrence_rule', 'reminders', 'category_id', 'parent_id', 'position', 'tags', 'created_at', 'updated_at', 'version', 'deleted_at'] as const
+import { COLUMNS as TASK_COLUMNS_AS_ANSWERED } from './tasks.js'
 
 /** The user and the snapshot's time (the transaction's now()): what the export's header holds. */
 export async function header (db: Kysely<Database>, userId: string): Promise<{ user: UserRow, now: string } | undefined> {
@@ -39,7 +37,7 @@ export async function categoriesAfter (db: Kysely<Database>, userId: string, aft
 
 /** Up to `limit` of the user's tasks, the trash included, after id `after`, by id. */
 export async function tasksAfter (db: Kysely<Database>, userId: string, after: string | undefined, limit: number): Promise<TaskRow[]> {
-  return await db.selectFrom('tasks').select(TASK_COLUMNS)
+  return await db.selectFrom('tasks').select(TASK_COLUMNS_AS_ANSWERED)
     .where('user_id', '=', userId)
     .$if(after !== undefined, (query) => query.where('id', '>', after as string))
     .orderBy('id').limit(limit)

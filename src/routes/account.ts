@@ -10,7 +10,7 @@
  *   transaction, in bounded multi-row statements: categories, tasks level by level (a
  *   parent before its children, as the tree's trigger requires), completions, webhooks.
  */
-import { randomBytes, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { Readable } from 'node:stream'
 import type { FastifyReply } from 'fastify'
 import { atomically, readSnapshot } from '../database/transactions.js'
@@ -18,7 +18,7 @@ import { EXPORT_FORMAT, exportFileName, MAX_REPORTED, planImport, toExportedComp
 import { toCategory, toUser } from '../domain/representations.js'
 import { toTask } from '../domain/tasks.js'
 import { isTimeZone } from '../domain/time-zones.js'
-import { normalizeEventTypes, SECRET_PREFIX, toWebhook } from '../domain/webhooks.js'
+import { newSecret, normalizeEventTypes, toWebhook } from '../domain/webhooks.js'
 import { ApiProblem, type FieldError } from '../errors.js'
 import * as account from '../repositories/account.js'
 import * as events from '../repositories/events.js'
@@ -33,9 +33,6 @@ const ERASE_TIMEOUT_MS = 300_000
 
 // The auth hook created the row; only a concurrent account deletion could remove it.
 const gone = (): ApiProblem => new ApiProblem('not-found', 'No such user.')
-
-/** Standard Webhooks: `whsec_` and the base64 of 24 random bytes (as createWebhook makes them). */
-const newSecret = (): string => SECRET_PREFIX + randomBytes(24).toString('base64')
 
 /** A JSON array's items, page by page: each page is one chunk of the document. */
 async function * items<R extends { id: string }> (read: (after: string | undefined) => Promise<R[]>, represent: (row: R) => unknown): AsyncGenerator<string> {

@@ -1,7 +1,6 @@
 /** Webhooks (API.md part two, "Events", Webhooks): the six operations of the resource. */
-import { randomBytes } from 'node:crypto'
 import { resourcePath } from '../domain/representations.js'
-import { normalizeEventTypes, SECRET_PREFIX, toWebhook, toWebhookDelivery } from '../domain/webhooks.js'
+import { newSecret, normalizeEventTypes, toWebhook, toWebhookDelivery } from '../domain/webhooks.js'
 import { ApiProblem } from '../errors.js'
 import * as webhooks from '../repositories/webhooks.js'
 import type { Handlers } from './types.js'
@@ -15,9 +14,6 @@ async function checkUrl (check: (url: string) => Promise<string | null>, url: st
     throw new ApiProblem('validation-failed', 'The webhook URL is not allowed.', { errors: [{ pointer: '/url', detail: refused }] })
   }
 }
-
-/** Standard Webhooks: `whsec_` and the base64 of 24 random bytes (192 bits). */
-const newSecret = (): string => SECRET_PREFIX + randomBytes(24).toString('base64')
 
 export const webhookHandlers: Handlers<'listWebhooks' | 'createWebhook' | 'getWebhook' | 'updateWebhook' | 'deleteWebhook' | 'listWebhookDeliveries'> = {
   async listWebhooks (request) {
