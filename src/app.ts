@@ -10,6 +10,7 @@ import type { DatabaseHandle } from './database/create.js'
 import auth from './plugins/auth.js'
 import bodyParsers from './plugins/body-parsers.js'
 import contractRoutes from './plugins/contract-routes.js'
+import cors from './plugins/cors.js'
 import database from './plugins/database.js'
 import cursors from './plugins/cursors.js'
 import syncTokens from './plugins/sync-tokens.js'
@@ -81,6 +82,8 @@ export async function buildApp (config: Readonly<ResolvedConfig>, deps: AppDepen
   await app.register(problems)
   await app.register(bodyParsers)
   await app.register(security)
+  // Before auth and rate limiting: their onRequest hooks never see a preflight.
+  if (config.server.corsOrigins.length > 0) await app.register(cors, { origins: config.server.corsOrigins })
   await app.register(database, { url: config.database.url, poolMax: config.database.poolMax, statementTimeoutMs: config.database.statementTimeoutMs, rowLevelSecurity: config.database.rowLevelSecurity, database: deps.database })
   await app.register(cursors)
   await app.register(syncTokens, { retentionDays: config.sync.retentionDays })

@@ -21,6 +21,7 @@ const schema = {
     LOG_LEVEL: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', description: 'pino log level.' },
     LOG_FORMAT: { type: 'string', enum: ['auto', 'json', 'pretty'], default: 'auto', description: 'Log lines as `json` (one object a line) or `pretty` (human-readable, pino-pretty); `auto`: pretty when stdout is a terminal, JSON otherwise.' },
     TRUST_PROXY: { type: 'boolean', default: false, description: 'Trust `X-Forwarded-*` headers from a reverse proxy.' },
+    CORS_ORIGINS: { type: 'string', description: 'Web origins whose pages may call the API from a browser (comma list of `scheme://host[:port]`, e.g. `https://app.example.com`); unset: no cross-origin access.' },
     DATABASE_URL: { type: 'string', pattern: '^postgres(ql)?://', description: 'PostgreSQL connection string. Unset: an embedded PostgreSQL is started in `DATA_DIR`.' },
     DATABASE_POOL_MAX: { type: 'integer', minimum: 1, maximum: 1000, default: 10, description: 'Connections in the pg pool of each process.' },
     DATABASE_STATEMENT_TIMEOUT_MS: { type: 'integer', minimum: 0, maximum: 600000, default: 10000, description: 'PostgreSQL statement_timeout of the service\'s connections (0: none).' },
@@ -68,7 +69,7 @@ export type JwtKeySource =
 
 export interface Config {
   env: 'development' | 'production' | 'test'
-  server: { host: string, port: number, trustProxy: boolean, workers: number, shutdownGraceMs: number, requestTimeoutMs: number, eventLoopDelayLimitMs: number }
+  server: { host: string, port: number, trustProxy: boolean, corsOrigins: string[], workers: number, shutdownGraceMs: number, requestTimeoutMs: number, eventLoopDelayLimitMs: number }
   log: { level: string, format: LogFormatSetting }
   database: {
     /** undefined: start the embedded PostgreSQL. */
@@ -147,6 +148,7 @@ interface RawEnv {
   LOG_LEVEL: string
   LOG_FORMAT: LogFormatSetting
   TRUST_PROXY: boolean
+  CORS_ORIGINS?: string
   DATABASE_URL?: string
   DATABASE_POOL_MAX: number
   DATA_DIR: string
@@ -226,11 +228,31 @@ function pickAlgorithms (raw: RawEnv, key: JwtKeySource, problems: string[]): st
   return asked
 }
 
+/**
+ * CORS_ORIGINS as exact origins. Each must already be in the form a browser sends in `Origin`
+ * (lowercase scheme and host, no default port, no path or trailing slash), since requests are
+ * matched by string equality; `*` is refused: the service names the apps it serves.
+ */
+function pickCorsOrigins (raw: RawEnv, problems: string[]): string[] {
+  if (raw.CORS_ORIGINS === undefined) return []
+  const origins = raw.CORS_ORIGINS.split(',').map((o) => o.trim()).filter((o) => o !== '')
+  for (const origin of origins) {
+    let normal: string | undefined
+    try {
+      const url = new URL(origin)
+      if (url.protocol === 'http:' || url.protocol === 'https:') normal = url.origin
+    } catch {}
+    if (normal !== origin) problems.push(`CORS_ORIGINS: ${JSON.stringify(origin)} is not an origin${normal === undefined ? ' (http(s)://host[:port])' : `; write it as ${normal}`}`)
+  }
+  return origins
+}
+
 export function loadConfig (env: Record<string, string | undefined>): Readonly<Config> {
   const raw = validateEnv(env)
   const problems: string[] = []
   const key = pickKeySource(raw, problems)
   const algorithms = pickAlgorithms(raw, key, problems)
+  const corsOrigins = pickCorsOrigins(raw, problems)
   if (raw.NODE_ENV === 'production' && raw.DATABASE_URL === undefined) {
     problems.push('DATABASE_URL is required in production (the embedded PostgreSQL is for local use)')
   }
@@ -242,6 +264,7 @@ export function loadConfig (env: Record<string, string | undefined>): Readonly<C
       host: raw.HOST,
       port: raw.PORT,
       trustProxy: raw.TRUST_PROXY,
+      corsOrigins,
       workers: raw.WEB_CONCURRENCY,
       shutdownGraceMs: raw.SHUTDOWN_GRACE_MS,
       requestTimeoutMs: raw.REQUEST_TIMEOUT_MS,

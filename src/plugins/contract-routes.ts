@@ -3,7 +3,9 @@
  * openapi.yaml, its params/query/headers/body validated and its responses serialized with
  * the contract's own schemas, and the operation's RouteContract (contract/route-contract.ts)
  * in its config. Startup fails when an operation has no handler, when a handler names no
- * operation, or when anything registers a route the contract does not declare.
+ * operation, or when anything registers a route the contract does not declare (but for
+ * @fastify/cors's `OPTIONS *`, registered before this plugin when CORS_ORIGINS is set: it
+ * answers preflights of the declared routes and hands every other OPTIONS to the 405 handler).
  *
  * Adds three named `preValidation` hooks, in this order: refuseForeignUser (403 when
  * `{user_id}` is neither the caller's id nor `me`), refuseUnsafeParameters (400 for NUL or
