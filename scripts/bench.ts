@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --size small|large] [--duration 10] [--smoke] [--rls on|off] [--only list,events,…]
+ * npm run bench [-- --size small|large] [--duration 10] [--smoke] [--rls on|off] [--response-validation off|on] [--only list,events,…]
  *
  * Load on the real service (compiled, `node dist/src/server.js`) over a fresh database — the
  * embedded PostgreSQL in .data/bench-pg, or BENCH_DATABASE_URL — seeded straight through SQL,
@@ -31,12 +31,14 @@ import { createDatabase } from '../src/database/create.js'
 import { migrateToLatest } from '../src/database/migrate.js'
 import { ACTIVE_USERS, type BenchSize, benchUser, SEARCH_WORDS, seed } from './bench/seed.js'
 
-const { values } = parseArgs({ options: { size: { type: 'string', default: 'small' }, duration: { type: 'string' }, smoke: { type: 'boolean', default: false }, rls: { type: 'string', default: 'on' }, only: { type: 'string' } } })
+const { values } = parseArgs({ options: { size: { type: 'string', default: 'small' }, duration: { type: 'string' }, smoke: { type: 'boolean', default: false }, rls: { type: 'string', default: 'on' }, 'response-validation': { type: 'string', default: 'off' }, only: { type: 'string' } } })
 const smoke = values.smoke === true
 const DURATION = Number(values.duration ?? (smoke ? 2 : 10))
 const CONNECTIONS = 16
 if (values.rls !== 'on' && values.rls !== 'off') throw new Error('--rls is on or off')
 const RLS_ENABLED = values.rls === 'on' ? 'true' : 'false'
+// Production's setting by default; `--response-validation on` measures what checking every answer against the contract costs.
+const RESPONSE_VALIDATION = values['response-validation'] === 'on' ? 'true' : 'false'
 const only = values.only?.split(',').map((name) => name.trim())
 const wanted = (name: string): boolean => only === undefined || only.includes(name)
 const SECRET = 'bench-secret-bench-secret-bench-secret-0123'
@@ -342,7 +344,7 @@ function mean (runs: Figures[]): Figures {
 
 async function runSize (adminUrl: string, size: BenchSize): Promise<Results> {
   const url = await prepareDatabase(adminUrl, size)
-  const serviceEnv = { DATABASE_URL: url, JWT_SECRET: SECRET, NODE_ENV: 'production', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '0', MIGRATE_ON_START: 'false', RLS_ENABLED }
+  const serviceEnv = { DATABASE_URL: url, JWT_SECRET: SECRET, NODE_ENV: 'production', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '0', MIGRATE_ON_START: 'false', RLS_ENABLED, RESPONSE_VALIDATION }
   const results: Results = {}
   const service = await start(serviceCommand(), serviceEnv, '/ready')
   const floor = await start(['--import', 'tsx', 'scripts/bench/floor-server.ts'], { DATABASE_URL: url, RLS_ENABLED }, '/floor/tasks')
@@ -403,7 +405,7 @@ async function runSize (adminUrl: string, size: BenchSize): Promise<Results> {
 }
 
 function table (size: string, results: Results): string {
-  const lines = [`\n${size} data set, node ${process.versions.node}, ${DURATION} s a scenario, ${CONNECTIONS} connections, row-level security ${values.rls as string}`, 'scenario           req/s     p50 ms   p99 ms   non-2xx   RSS MB']
+  const lines = [`\n${size} data set, node ${process.versions.node}, ${DURATION} s a scenario, ${CONNECTIONS} connections, row-level security ${values.rls as string}, response validation ${values['response-validation'] as string}`, 'scenario           req/s     p50 ms   p99 ms   non-2xx   RSS MB']
   for (const [name, r] of Object.entries(results)) {
     lines.push(`${name.padEnd(18)} ${String(r.rps).padStart(6)} ${String(r.p50).padStart(10)} ${String(r.p99).padStart(8)} ${String(r.non2xx).padStart(9)} ${r.rssMb === undefined ? '' : String(r.rssMb).padStart(8)}`)
   }
@@ -446,7 +448,7 @@ async function main (): Promise<number> {
     )
     const fired = small.reminders
     checks.push([`reminders: ${fired?.rps ?? 0} fired, ${fired?.non2xx ?? 0} missing or twice, lateness p99 ${fired?.p99 ?? 0} ms (target: all once, p99 < 5000)`, fired?.non2xx === 0 && (fired?.p99 ?? Infinity) < 5000, 'reminders'])
-    const summary: Record<string, unknown> = { node: process.versions.node, duration: DURATION, connections: CONNECTIONS, rls: values.rls, floorRatio: { list: floorList, get: floorGet }, peakRssMb: peak, runs }
+    const summary: Record<string, unknown> = { node: process.versions.node, duration: DURATION, connections: CONNECTIONS, rls: values.rls, responseValidation: values['response-validation'], floorRatio: { list: floorList, get: floorGet }, peakRssMb: peak, runs }
     if (runs.large !== undefined) {
       const large = runs.large
       // sync: an incremental sync of 10 changes costs the same in a 1,000-task account as in a 200-task one.

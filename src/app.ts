@@ -23,6 +23,7 @@ import security from './plugins/security.js'
 import { serializeRequest } from './plugins/request-log.js'
 import rateLimit from './plugins/rate-limit.js'
 import requestId, { genRequestId } from './plugins/request-id.js'
+import responseValidation from './plugins/response-validation.js'
 import { handlers } from './routes/index.js'
 import retention from './jobs/retention.js'
 import eventHub from './events/hub.js'
@@ -95,6 +96,7 @@ export async function buildApp (config: Readonly<ResolvedConfig>, deps: AppDepen
   // user row (the auth plugin's cache would otherwise skip it).
   await app.register(eventHub, { url: config.database.url, onAccountDeleted: (userId) => { app.forgetUser(userId) } })
   app.decorate('eventStreamSettings', { maxStreamsPerUser: config.events.maxStreamsPerUser, heartbeatMs: config.events.heartbeatMs })
+  if (config.server.responseValidation) await app.register(responseValidation)
   await app.register(contractRoutes, { handlers, infrastructurePrefixes: DOCS_ROUTES, bodyLimits: { importAccount: config.account.importMaxBytes } })
   await app.register(docs)
   await app.register(retention, { retentionDays: config.trash.retentionDays, syncRetentionDays: config.sync.retentionDays, intervalMs: config.trash.purgeIntervalMs })

@@ -21,6 +21,7 @@ const schema = {
     LOG_LEVEL: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', description: 'pino log level.' },
     LOG_FORMAT: { type: 'string', enum: ['auto', 'json', 'pretty'], default: 'auto', description: 'Log lines as `json` (one object a line) or `pretty` (human-readable, pino-pretty); `auto`: pretty when stdout is a terminal, JSON otherwise.' },
     TRUST_PROXY: { type: 'boolean', default: false, description: 'Trust `X-Forwarded-*` headers from a reverse proxy.' },
+    RESPONSE_VALIDATION: { type: 'boolean', description: 'Check every response against openapi.yaml before it leaves; one that breaks it is logged and answered 500. Unset: on, but off with NODE_ENV=production (it costs throughput).' },
     CORS_ORIGINS: { type: 'string', description: 'Web origins whose pages may call the API from a browser (comma list of `scheme://host[:port]`, e.g. `https://app.example.com`); unset: no cross-origin access.' },
     DATABASE_URL: { type: 'string', pattern: '^postgres(ql)?://', description: 'PostgreSQL connection string. Unset: an embedded PostgreSQL is started in `DATA_DIR`.' },
     DATABASE_POOL_MAX: { type: 'integer', minimum: 1, maximum: 1000, default: 10, description: 'Connections in the pg pool of each process.' },
@@ -69,7 +70,7 @@ export type JwtKeySource =
 
 export interface Config {
   env: 'development' | 'production' | 'test'
-  server: { host: string, port: number, trustProxy: boolean, corsOrigins: string[], workers: number, shutdownGraceMs: number, requestTimeoutMs: number, eventLoopDelayLimitMs: number }
+  server: { host: string, port: number, trustProxy: boolean, corsOrigins: string[], responseValidation: boolean, workers: number, shutdownGraceMs: number, requestTimeoutMs: number, eventLoopDelayLimitMs: number }
   log: { level: string, format: LogFormatSetting }
   database: {
     /** undefined: start the embedded PostgreSQL. */
@@ -149,6 +150,7 @@ interface RawEnv {
   LOG_FORMAT: LogFormatSetting
   TRUST_PROXY: boolean
   CORS_ORIGINS?: string
+  RESPONSE_VALIDATION?: boolean
   DATABASE_URL?: string
   DATABASE_POOL_MAX: number
   DATA_DIR: string
@@ -265,6 +267,7 @@ export function loadConfig (env: Record<string, string | undefined>): Readonly<C
       port: raw.PORT,
       trustProxy: raw.TRUST_PROXY,
       corsOrigins,
+      responseValidation: raw.RESPONSE_VALIDATION ?? raw.NODE_ENV !== 'production',
       workers: raw.WEB_CONCURRENCY,
       shutdownGraceMs: raw.SHUTDOWN_GRACE_MS,
       requestTimeoutMs: raw.REQUEST_TIMEOUT_MS,

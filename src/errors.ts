@@ -37,7 +37,6 @@ export const problemKinds = {
   'precondition-required': { status: 428, title: 'Precondition required' },
   'rate-limited': { status: 429, title: 'Too many requests' },
   internal: { status: 500, title: 'Internal server error' },
-  'not-implemented': { status: 501, title: 'Not implemented' },
   'service-unavailable': { status: 503, title: 'Service unavailable' }
 } as const satisfies Record<ContractProblemKind, { status: number, title: string }>
 

@@ -53,6 +53,27 @@ export function createValidatorCompiler (): FastifySchemaCompiler<unknown> {
   return ({ schema, httpPart }) => {
     if (httpPart === 'body') return bodies.compile(schema as object) as ValidateFunction
     const prepared = httpPart === 'headers' ? lowercaseHeaderNames(schema as Record<string, unknown>) : schema
-    return parameters.compile(prepared as object) as ValidateFunction
+    return refuseNonFinite(parameters.compile(prepared as object) as ValidateFunction)
   }
+}
+
+const isNonFinite = (value: unknown): boolean => typeof value === 'number' && !Number.isFinite(value)
+
+/**
+ * Ajv coerces a parameter such as `limit=1e999` to Infinity without an error (its integer
+ * coercion tests `!(x % 1)`, which NaN passes), and then skips `minimum`/`maximum`, whose
+ * checks it guards with isFinite (ajv/dist/compile/validate/dataType.js, coerceData), so
+ * Infinity would reach SQL. After a pass, any non-finite number among the values is a 400.
+ */
+function refuseNonFinite (validate: ValidateFunction): ValidateFunction {
+  const checked = ((data: Record<string, unknown> | undefined) => {
+    const valid = validate(data)
+    checked.errors = validate.errors
+    if (!valid) return false
+    const bad = Object.entries(data ?? {}).filter(([, value]) => isNonFinite(value) || (Array.isArray(value) && value.some(isNonFinite)))
+    if (bad.length === 0) return true
+    checked.errors = bad.map(([name]) => ({ instancePath: `/${name}`, schemaPath: '#/type', keyword: 'type', params: { type: 'number' }, message: 'must be a finite number' }))
+    return false
+  }) as ValidateFunction
+  return checked
 }
