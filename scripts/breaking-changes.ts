@@ -7,6 +7,7 @@
  * operation that answers it, it is the compatible change it is.
  */
 import { apiCompare } from 'api-smart-diff'
+import { dereference } from '../src/contract/dereference.js'
 
 export interface Verdict {
   ok: boolean
@@ -56,10 +57,52 @@ function inlineSharedResponses<T extends Contract> (contract: T): T {
 const isRemovedParameterDefault = (d: { path: Array<string | number>, action: string }): boolean =>
   d.action === 'remove' && d.path.includes('parameters') && d.path.at(-1) === 'default' && d.path.at(-2) === 'schema'
 
+type Schema = { type?: unknown, minimum?: number, maximum?: number, enum?: unknown[], const?: unknown } | undefined
+const INT32 = { minimum: -(2 ** 31), maximum: 2 ** 31 - 1 }
+
+/**
+ * The schema holding the changed keyword, in a contract with every $ref followed. api-smart-diff
+ * reports a path through a $ref as through `allOf: [<the target>]`; where the document has no
+ * such allOf, that step is the node itself.
+ */
+function parentSchema (contract: unknown, path: Array<string | number>): Schema {
+  let node = contract as Record<string | number, unknown> | undefined
+  const keys = path.slice(0, -1)
+  for (let i = 0; i < keys.length && node !== undefined; i++) {
+    const key = keys[i] as string | number
+    if (key === 'allOf' && node.allOf === undefined && keys[i + 1] === 0) { i++; continue }
+    node = node[key] as Record<string | number, unknown> | undefined
+  }
+  return node as Schema
+}
+
+/**
+ * A number format added to an integer for the generators of typed languages (Java, Go, C#):
+ * `int64`, or `int32` where the schema's bounds already lie within 32 bits. api-smart-diff
+ * calls any added format breaking (a request value could newly fail it); these cannot fail
+ * a value the schema allowed before.
+ */
+function isIntegerFormatAdded (d: { path: Array<string | number>, action: string, after?: unknown }, after: unknown): boolean {
+  if (d.action !== 'add' || d.path.at(-1) !== 'format' || (d.after !== 'int32' && d.after !== 'int64')) return false
+  const schema = parentSchema(after, d.path)
+  if (schema?.type !== 'integer') return false
+  return d.after === 'int64' || (schema.minimum !== undefined && schema.maximum !== undefined && schema.minimum >= INT32.minimum && schema.maximum <= INT32.maximum)
+}
+
+/** A `format` dropped from a schema whose values are listed (`enum`, `const`): the values stay exactly those. */
+function isFormatDroppedFromListedValues (d: { path: Array<string | number>, action: string }, before: unknown): boolean {
+  if (d.action !== 'remove' || d.path.at(-1) !== 'format') return false
+  const schema = parentSchema(before, d.path)
+  return schema?.enum !== undefined || schema?.const !== undefined
+}
+
 export function judge (before: Contract, after: Contract): Verdict {
   const { diffs } = apiCompare(inlineSharedResponses(before), inlineSharedResponses(after))
+  const resolvedBefore = dereference(inlineSharedResponses(before))
+  const resolvedAfter = dereference(inlineSharedResponses(after))
   const used = diffs.filter((d) => d.path[0] === 'paths' || d.path[0] === 'webhooks')
-  const breaking = [...new Set(used.filter((d) => d.type === 'breaking' && !isRemovedParameterDefault(d)).map((d) => d.description ?? d.path.join('/')))]
+  const compatible = (d: (typeof diffs)[number]): boolean => isRemovedParameterDefault(d) || isIntegerFormatAdded(d, resolvedAfter) || isFormatDroppedFromListedValues(d, resolvedBefore)
+  const breaking = [...new Set(used.filter((d) => d.type === 'breaking' && !compatible(d)).map((d) => d.description ?? d.path.join('/')))]
   const bumped = major(after.info.version) > major(before.info.version)
   return { ok: breaking.length === 0 || bumped, breaking, others: used.length - breaking.length, before: before.info.version, after: after.info.version }
 }

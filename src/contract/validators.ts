@@ -51,10 +51,32 @@ export function createValidatorCompiler (): FastifySchemaCompiler<unknown> {
   const bodies = createAjv({ coerceTypes: false })
   const parameters = createAjv({ coerceTypes: 'array' })
   return ({ schema, httpPart }) => {
-    if (httpPart === 'body') return bodies.compile(schema as object) as ValidateFunction
+    if (httpPart === 'body') return allowAbsent(bodies.compile(schema as object) as ValidateFunction)
     const prepared = httpPart === 'headers' ? lowercaseHeaderNames(schema as Record<string, unknown>) : schema
     return refuseNonFinite(parameters.compile(prepared as object) as ValidateFunction)
   }
+}
+
+/**
+ * No body (none was sent, or an empty one under a JSON content type) passes the body's
+ * schema: whether one is required is contract-routes' checkBody's to say (400), and Fastify
+ * runs the schema of the request's media type even on an empty body. Fastify hands an absent
+ * body to the validator as null (fastify/lib/validation.js, validateParam), like a JSON
+ * `null`; it passes the request along as parentData to a function with Ajv's `schemaEnv`,
+ * so the wrapper keeps that property and tells the two apart there.
+ */
+function allowAbsent (validate: ValidateFunction): ValidateFunction {
+  const checked = ((data: unknown, context?: { parentData?: Record<string, unknown>, parentDataProperty?: string }) => {
+    if (data === null && context?.parentData !== undefined && context.parentData[context.parentDataProperty ?? 'body'] === undefined) {
+      checked.errors = null
+      return true
+    }
+    const valid = validate(data, context as never)
+    checked.errors = validate.errors
+    return valid
+  }) as ValidateFunction
+  checked.schemaEnv = validate.schemaEnv
+  return checked
 }
 
 const isNonFinite = (value: unknown): boolean => typeof value === 'number' && !Number.isFinite(value)
@@ -66,8 +88,8 @@ const isNonFinite = (value: unknown): boolean => typeof value === 'number' && !N
  * Infinity would reach SQL. After a pass, any non-finite number among the values is a 400.
  */
 function refuseNonFinite (validate: ValidateFunction): ValidateFunction {
-  const checked = ((data: Record<string, unknown> | undefined) => {
-    const valid = validate(data)
+  const checked = ((data: Record<string, unknown> | undefined, context?: object) => {
+    const valid = validate(data, context as never)
     checked.errors = validate.errors
     if (!valid) return false
     const bad = Object.entries(data ?? {}).filter(([, value]) => isNonFinite(value) || (Array.isArray(value) && value.some(isNonFinite)))
@@ -75,5 +97,7 @@ function refuseNonFinite (validate: ValidateFunction): ValidateFunction {
     checked.errors = bad.map(([name]) => ({ instancePath: `/${name}`, schemaPath: '#/type', keyword: 'type', params: { type: 'number' }, message: 'must be a finite number' }))
     return false
   }) as ValidateFunction
+  // Fastify passes the request as parentData only to a function with Ajv's schemaEnv.
+  checked.schemaEnv = validate.schemaEnv
   return checked
 }

@@ -1326,6 +1326,7 @@ export interface components {
             tags: components["schemas"]["TaskTags"];
             readonly created_at: components["schemas"]["Timestamp"];
             readonly updated_at: components["schemas"]["Timestamp"];
+            /** Format: int64 */
             readonly version: number;
             /** @description When the task was moved to the trash; null while it is not in the trash. */
             readonly deleted_at: components["schemas"]["NullableTimestamp"];
@@ -1498,6 +1499,7 @@ export interface components {
          *     }
          */
         TrashedCount: {
+            /** Format: int64 */
             trashed: number;
         };
         /**
@@ -1831,7 +1833,10 @@ export interface components {
         BatchResult: {
             /** @description The operation's `ref`, or null. */
             ref: string | null;
-            /** @description The single request's status; `424` for the other operations of a failed `atomic` batch. */
+            /**
+             * Format: int32
+             * @description The single request's status; `424` for the other operations of a failed `atomic` batch.
+             */
             status: number;
             /** @description The single request's body (a task, a category or a problem), or null for `204`. */
             body: components["schemas"]["Task"] | components["schemas"]["Category"] | components["schemas"]["Problem"] | components["schemas"]["NoBody"];
@@ -1987,8 +1992,11 @@ export interface components {
          *     }
          */
         ImportResult: {
+            /** Format: int64 */
             tasks: number;
+            /** Format: int64 */
             categories: number;
+            /** Format: int64 */
             completions: number;
             webhooks: {
                 /** Format: uuid */
@@ -2125,7 +2133,10 @@ export interface components {
          */
         WebhookDelivery: {
             event_id: components["schemas"]["EventId"];
-            /** @description 1 for the first try, 2 for the first retry, and so on. */
+            /**
+             * Format: int32
+             * @description 1 for the first try, 2 for the first retry, and so on.
+             */
             attempt: number;
             /** @description The receiver's HTTP status; null when none was received. */
             status_code: number | null;
@@ -2136,6 +2147,7 @@ export interface components {
              * @example timeout
              */
             error: string | null;
+            /** Format: int32 */
             duration_ms: number;
             /** @description When the next attempt is due; null after a 2xx, after the last attempt, or once cancelled. */
             next_attempt_at: components["schemas"]["NullableTimestamp"];
@@ -2183,14 +2195,16 @@ export interface components {
          */
         Problem: {
             /**
-             * Format: uri
              * @description Identifies the kind of problem; compare it, not `title`.
              * @enum {string}
              */
             type: "urn:todo-contract:problem:validation-failed" | "urn:todo-contract:problem:invalid-cursor" | "urn:todo-contract:problem:unauthorized" | "urn:todo-contract:problem:forbidden" | "urn:todo-contract:problem:not-found" | "urn:todo-contract:problem:method-not-allowed" | "urn:todo-contract:problem:conflict" | "urn:todo-contract:problem:idempotency-in-progress" | "urn:todo-contract:problem:sync-token-expired" | "urn:todo-contract:problem:events-gone" | "urn:todo-contract:problem:precondition-failed" | "urn:todo-contract:problem:payload-too-large" | "urn:todo-contract:problem:unsupported-media-type" | "urn:todo-contract:problem:unprocessable" | "urn:todo-contract:problem:idempotency-key-reused" | "urn:todo-contract:problem:failed-dependency" | "urn:todo-contract:problem:rate-limited" | "urn:todo-contract:problem:internal" | "urn:todo-contract:problem:service-unavailable";
             /** @description A short summary of the kind of problem. */
             title: string;
-            /** @description The HTTP status code. */
+            /**
+             * Format: int32
+             * @description The HTTP status code.
+             */
             status: number;
             /** @description What went wrong with this request, for people. */
             detail: string;
@@ -2206,13 +2220,13 @@ export interface components {
          *     were (a new one would break clients that switch over them).
          */
         ConfirmationProblem: {
-            /**
-             * Format: uri
-             * @constant
-             */
+            /** @constant */
             type: "urn:todo-contract:problem:precondition-required";
             title: string;
-            /** @constant */
+            /**
+             * Format: int32
+             * @constant
+             */
             status: 428;
             detail: string;
             instance: string;
@@ -2272,20 +2286,6 @@ export interface components {
                 [name: string]: unknown;
             };
             content?: never;
-        };
-        /** @description The task as it is now stored. */
-        TaskWritten: {
-            headers: {
-                ETag: components["headers"]["ETag"];
-                "X-Request-Id": components["headers"]["XRequestId"];
-                "RateLimit-Limit": components["headers"]["RateLimitLimit"];
-                "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
-                "RateLimit-Reset": components["headers"]["RateLimitReset"];
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["Task"];
-            };
         };
         /**
          * @description The request breaks the contract (`validation-failed`: wrong type, unknown or read-only
@@ -3235,7 +3235,20 @@ export interface operations {
             };
         };
         responses: {
-            200: components["responses"]["TaskWritten"];
+            /** @description The task as it is now stored. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -3331,7 +3344,20 @@ export interface operations {
             };
         };
         responses: {
-            200: components["responses"]["TaskWritten"];
+            /** @description The task as it is now stored. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -3376,7 +3402,20 @@ export interface operations {
             };
         };
         responses: {
-            200: components["responses"]["TaskWritten"];
+            /** @description The task as it is now stored. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -3422,7 +3461,20 @@ export interface operations {
             };
         };
         responses: {
-            200: components["responses"]["TaskWritten"];
+            /** @description The task as it is now stored. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
@@ -3455,7 +3507,20 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            200: components["responses"]["TaskWritten"];
+            /** @description The task as it is now stored. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "RateLimit-Limit": components["headers"]["RateLimitLimit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimitRemaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimitReset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];

@@ -131,3 +131,17 @@ t.test('unexpected faults', async (t) => {
     t.notMatch(response.body, /relation|users|select|stack|at /i)
   })
 })
+
+t.test('an empty body under a JSON content type is no body (as generated clients send it)', async (t) => {
+  const app = await buildTestApp(t)
+  const headers = { ...bearer(tokenFor(newUserId('empty-body'))), 'content-type': 'application/json' }
+  const created = await inject(t, app, { method: 'POST', url: '/api/me/tasks', headers, payload: { title: 'Toggle me' } })
+  const toggled = await inject(t, app, { method: 'PATCH', url: `/api/me/tasks/${created.json().id as string}/complete`, headers, payload: '' })
+  t.equal(toggled.statusCode, 200, 'an optional body: as if none was sent')
+  t.equal(toggled.json().completed, true, 'so the completion toggles')
+  const nullBody = await inject(t, app, { method: 'PATCH', url: `/api/me/tasks/${created.json().id as string}/complete`, headers, payload: 'null' })
+  t.equal(nullBody.statusCode, 400, 'a JSON null is a body, and not an object')
+  const required = await inject(t, app, { method: 'POST', url: '/api/me/tasks', headers, payload: '' })
+  t.equal(required.statusCode, 400, 'a required body')
+  t.equal(required.json().detail, 'A request body is required.')
+})

@@ -37,6 +37,19 @@ t.test('breaking-change guard', async (t) => {
     t.same(verdict.breaking, [])
   })
 
+  t.test('passes number formats added for typed generators, and a format dropped from listed values', async (t) => {
+    const int64 = judge(edit((doc) => { delete doc.components.schemas.Task.properties.version.format }), loadContract() as Doc)
+    t.same(int64.breaking, [], 'int64 added to a field requests send too (an import\'s task versions)')
+    const limit = edit((doc) => { delete (doc.components.parameters as any).Limit.schema.format })
+    t.same(judge(limit, loadContract() as Doc).breaking, [], 'int32 added to a parameter bounded within 32 bits (limit 1..100)')
+    const uri = edit((doc) => { doc.components.schemas.Problem.properties.type.format = 'uri' })
+    t.same(judge(uri, loadContract() as Doc).breaking, [], 'format: uri dropped from an enum of fixed URIs')
+    // int32 on a request integer without an upper bound refuses values it took before.
+    const unbounded = (format?: string): Doc => edit((doc) => { doc.components.schemas.TaskCreate.properties.estimate = { type: 'integer', minimum: 0, ...(format === undefined ? {} : { format }) } })
+    t.notOk(judge(unbounded(), unbounded('int32')).ok, 'int32 on an unbounded request integer is breaking')
+    t.ok(judge(unbounded(), unbounded('int64')).ok, 'int64 is not')
+  })
+
   t.test('passes a breaking change that comes with a new major version', async (t) => {
     t.ok(judge(before, edit((doc) => { delete doc.paths['/api/{user_id}/tasks/{task_id}'].delete; doc.info.version = '2.0.0' })).ok)
   })
