@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --size small|large] [--duration 10] [--smoke] [--rls on|off] [--response-validation off|on] [--only list,events,…]
+ * npm run bench [-- --size small|large] [--duration 10] [--smoke] [--rls on|off] [--only list,events,…]
  *
  * Load on the real service (compiled, `node dist/src/server.js`) over a fresh database — the
  * embedded PostgreSQL in .data/bench-pg, or BENCH_DATABASE_URL — seeded straight through SQL,
@@ -31,14 +31,12 @@ import { createDatabase } from '../src/database/create.js'
 import { migrateToLatest } from '../src/database/migrate.js'
 import { ACTIVE_USERS, type BenchSize, benchUser, SEARCH_WORDS, seed } from './bench/seed.js'
 
-const { values } = parseArgs({ options: { size: { type: 'string', default: 'small' }, duration: { type: 'string' }, smoke: { type: 'boolean', default: false }, rls: { type: 'string', default: 'on' }, 'response-validation': { type: 'string', default: 'off' }, only: { type: 'string' } } })
+const { values } = parseArgs({ options: { size: { type: 'string', default: 'small' }, duration: { type: 'string' }, smoke: { type: 'boolean', default: false }, rls: { type: 'string', default: 'on' }, only: { type: 'string' } } })
 const smoke = values.smoke === true
 const DURATION = Number(values.duration ?? (smoke ? 2 : 10))
 const CONNECTIONS = 16
 if (values.rls !== 'on' && values.rls !== 'off') throw new Error('--rls is on or off')
 const RLS_ENABLED = values.rls === 'on' ? 'true' : 'false'
-// Production's setting by default; `--response-validation on` measures what checking every answer against the contract costs.
-const RESPONSE_VALIDATION = values['response-validation'] === 'on' ? 'true' : 'false'
 const only = values.only?.split(',').map((name) => name.trim())
 const wanted = (name: string): boolean => only === undefined || only.includes(name)
 const SECRET = 'bench-secret-bench-secret-bench-secret-0123'
@@ -344,7 +342,7 @@ function mean (runs: Figures[]): Figures {
 
 async function runSize (adminUrl: string, size: BenchSize): Promise<Results> {
   const url = await prepareDatabase(adminUrl, size)
-  const serviceEnv = { DATABASE_URL: url, JWT_SECRET: SECRET, NODE_ENV: 'production', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '0', MIGRATE_ON_START: 'false', RLS_ENABLED, RESPONSE_VALIDATION }
+  const serviceEnv = { DATABASE_URL: url, JWT_SECRET: SECRET, NODE_ENV: 'production', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '0', MIGRATE_ON_START: 'false', RLS_ENABLED, RESPONSE_VALIDATION: 'false' }
   const results: Results = {}
   const service = await start(serviceCommand(), serviceEnv, '/ready')
   const floor = await start(['--import', 'tsx', 'scripts/bench/floor-server.ts'], { DATABASE_URL: url, RLS_ENABLED }, '/floor/tasks')
@@ -378,6 +376,27 @@ async function runSize (adminUrl: string, size: BenchSize): Promise<Results> {
       }
       process.stdout.write(`# ${size} ${name}: ${results[name]?.rps ?? 0} req/s\n`)
     }
+    if (wanted('response-validation')) {
+      // What RESPONSE_VALIDATION (production: off) costs: a second service with it on, loaded in
+      // alternation with the first, three rounds each, on list, get and mixed.
+      const validating = await start(serviceCommand(), { ...serviceEnv, RESPONSE_VALIDATION: 'true' }, '/ready')
+      try {
+        const round = Math.max(2, Math.round(DURATION / 3))
+        for (const name of ['list', 'get', 'mixed']) {
+          const plain: Figures[] = []
+          const checked: Figures[] = []
+          for (let i = 0; i < 3; i++) {
+            plain.push(await load(service.base, s[name] as () => Request, round, service.child.pid))
+            checked.push(await load(validating.base, s[name] as () => Request, round, validating.child.pid))
+          }
+          results[`${name}-unvalidated`] = mean(plain)
+          results[`${name}-validated`] = mean(checked)
+        }
+      } finally {
+        await validating.stop()
+      }
+      process.stdout.write(`# ${size} response validation: list ${results['list-validated']?.rps ?? 0} vs ${results['list-unvalidated']?.rps ?? 0} req/s\n`)
+    }
     if (wanted('events')) {
       const events = await eventsScenario(service.base, f, s.mixed as () => Request, service.child.pid)
       results['mixed-1000-streams'] = events.load
@@ -405,7 +424,7 @@ async function runSize (adminUrl: string, size: BenchSize): Promise<Results> {
 }
 
 function table (size: string, results: Results): string {
-  const lines = [`\n${size} data set, node ${process.versions.node}, ${DURATION} s a scenario, ${CONNECTIONS} connections, row-level security ${values.rls as string}, response validation ${values['response-validation'] as string}`, 'scenario           req/s     p50 ms   p99 ms   non-2xx   RSS MB']
+  const lines = [`\n${size} data set, node ${process.versions.node}, ${DURATION} s a scenario, ${CONNECTIONS} connections, row-level security ${values.rls as string}`, 'scenario           req/s     p50 ms   p99 ms   non-2xx   RSS MB']
   for (const [name, r] of Object.entries(results)) {
     lines.push(`${name.padEnd(18)} ${String(r.rps).padStart(6)} ${String(r.p50).padStart(10)} ${String(r.p99).padStart(8)} ${String(r.non2xx).padStart(9)} ${r.rssMb === undefined ? '' : String(r.rssMb).padStart(8)}`)
   }
@@ -446,9 +465,11 @@ async function main (): Promise<number> {
       [`RSS with 1,000 streams open ${streamsRss} MB (target < 250)`, streamsRss < 250, 'mixed-1000-streams'],
       [`mixed with 1,000 streams / without = ${withStreams} (target ≥ 0.85)`, withStreams >= 0.85, 'mixed-1000-streams', 'mixed']
     )
+    const validationCost = ['list', 'get', 'mixed'].map((name) => `${name} ${ratio(`${name}-validated`, `${name}-unvalidated`)}`).join(', ')
+    checks.push([`RESPONSE_VALIDATION on / off (no target; off in production): ${validationCost}`, true, 'list-validated', 'get-validated', 'mixed-validated'])
     const fired = small.reminders
     checks.push([`reminders: ${fired?.rps ?? 0} fired, ${fired?.non2xx ?? 0} missing or twice, lateness p99 ${fired?.p99 ?? 0} ms (target: all once, p99 < 5000)`, fired?.non2xx === 0 && (fired?.p99 ?? Infinity) < 5000, 'reminders'])
-    const summary: Record<string, unknown> = { node: process.versions.node, duration: DURATION, connections: CONNECTIONS, rls: values.rls, responseValidation: values['response-validation'], floorRatio: { list: floorList, get: floorGet }, peakRssMb: peak, runs }
+    const summary: Record<string, unknown> = { node: process.versions.node, duration: DURATION, connections: CONNECTIONS, rls: values.rls, floorRatio: { list: floorList, get: floorGet }, peakRssMb: peak, runs }
     if (runs.large !== undefined) {
       const large = runs.large
       // sync: an incremental sync of 10 changes costs the same in a 1,000-task account as in a 200-task one.
