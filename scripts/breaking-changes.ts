@@ -96,12 +96,36 @@ function isFormatDroppedFromListedValues (d: { path: Array<string | number>, act
   return schema?.enum !== undefined || schema?.const !== undefined
 }
 
+/** The one-character tokens of a rewritten pattern: a surrogate pair, or one code unit that is no surrogate. */
+const PAIR = '[\\uD800-\\uDBFF][\\uDC00-\\uDFFF]'
+const visible = `(?:${PAIR}|[^\\s\\uD800-\\uDFFF])`
+const anyChar = `(?:${PAIR}|[^\\uD800-\\uDFFF])`
+/** "1..n characters after trimming", written to count code points with or without Unicode mode. */
+export const trimmedLengthPattern = (max: number): string => `^\\s*${visible}(?:${anyChar}{0,${max - 2}}${visible})?\\s*$`
+
+/**
+ * Pattern rewrites that accept exactly the strings the pattern before them accepted (of the
+ * well-formed strings: lone surrogates the service refuses before any schema), each proven so
+ * by test/scripts/pattern-equivalence.test.ts. api-smart-diff calls any replaced pattern
+ * breaking, since it cannot compare two regular expressions; for these the test has.
+ * The titles' and category names' length rules: written with `[\s\S]{0,198}`, a validator
+ * without Unicode mode (zod, so every zod-based generated client) counted UTF-16 units and
+ * refused a title of 150 emoji that the service takes.
+ */
+export const EQUIVALENT_PATTERNS: ReadonlyArray<readonly [string, string]> = [
+  ['^\\s*\\S(?:[\\s\\S]{0,198}\\S)?\\s*$', trimmedLengthPattern(200)],
+  ['^\\s*\\S(?:[\\s\\S]{0,48}\\S)?\\s*$', trimmedLengthPattern(50)]
+]
+
+const isEquivalentPattern = (d: { path: Array<string | number>, action: string, before?: unknown, after?: unknown }): boolean =>
+  d.action === 'replace' && d.path.at(-1) === 'pattern' && EQUIVALENT_PATTERNS.some(([before, after]) => d.before === before && d.after === after)
+
 export function judge (before: Contract, after: Contract): Verdict {
   const { diffs } = apiCompare(inlineSharedResponses(before), inlineSharedResponses(after))
   const resolvedBefore = dereference(inlineSharedResponses(before))
   const resolvedAfter = dereference(inlineSharedResponses(after))
   const used = diffs.filter((d) => d.path[0] === 'paths' || d.path[0] === 'webhooks')
-  const compatible = (d: (typeof diffs)[number]): boolean => isRemovedParameterDefault(d) || isIntegerFormatAdded(d, resolvedAfter) || isFormatDroppedFromListedValues(d, resolvedBefore)
+  const compatible = (d: (typeof diffs)[number]): boolean => isRemovedParameterDefault(d) || isEquivalentPattern(d) || isIntegerFormatAdded(d, resolvedAfter) || isFormatDroppedFromListedValues(d, resolvedBefore)
   const breaking = [...new Set(used.filter((d) => d.type === 'breaking' && !compatible(d)).map((d) => d.description ?? d.path.join('/')))]
   const bumped = major(after.info.version) > major(before.info.version)
   return { ok: breaking.length === 0 || bumped, breaking, others: used.length - breaking.length, before: before.info.version, after: after.info.version }

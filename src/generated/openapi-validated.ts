@@ -1143,7 +1143,9 @@ export interface components {
         Priority: "low" | "medium" | "high";
         /**
          * @description 1..200 characters (Unicode code points) after trimming leading and trailing white
-         *     space; stored trimmed.
+         *     space; stored trimmed. The pattern counts a surrogate pair as one character with or
+         *     without a regular-expression engine's Unicode mode (zod and other validators compile
+         *     patterns without it), so generated validators agree with the service.
          * @example Buy milk
          */
         TaskTitle: string;
@@ -1593,7 +1595,9 @@ export interface components {
             has_more: boolean;
         };
         /**
-         * @description 1..50 characters after trimming; stored trimmed; unique per user, case-insensitively.
+         * @description 1..50 characters (Unicode code points) after trimming; stored trimmed; unique per user,
+         *     case-insensitively. The pattern counts code points with or without Unicode mode, as
+         *     `TaskTitle`'s does.
          * @example Work
          */
         CategoryName: string;
