@@ -2,7 +2,7 @@
  * Kysely table types, beside the schema in db/migrations. Column names equal the JSON field
  * names of the contract, so a row maps to a response without renaming.
  */
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely'
+import type { ColumnType, Generated, Selectable } from 'kysely'
 import type { components } from '../generated/openapi.js'
 
 /**
@@ -12,7 +12,7 @@ import type { components } from '../generated/openapi.js'
 type Timestamp = ColumnType<string, Date | string | undefined, Date | string>
 type NullableTimestamp = ColumnType<string | null, Date | string | null | undefined, Date | string | null>
 
-export interface UserTable {
+interface UserTable {
   id: string
   email: string | null
   name: string | null
@@ -21,7 +21,7 @@ export interface UserTable {
   updated_at: Timestamp
 }
 
-export interface CategoryTable {
+interface CategoryTable {
   user_id: string
   id: Generated<string>
   name: string
@@ -38,7 +38,7 @@ export type Reminder = components['schemas']['Reminder']
 /** The contract's Priority; the PostgreSQL enum task_priority holds the same values. */
 export type TaskPriority = components['schemas']['Priority']
 
-export interface TaskTable {
+interface TaskTable {
   user_id: string
   id: Generated<string>
   title: string
@@ -91,13 +91,13 @@ type ChangeSeq = ColumnType<string, never, never>
  * The change record (db/migrations/202611281200_change_record.ts): each user's counter, whose
  * lock every writing statement takes, so a user's change numbers follow commit order.
  */
-export interface ChangeCounterTable {
+interface ChangeCounterTable {
   user_id: string
   seq: ColumnType<string, never, never>
 }
 
 /** One change of a task or category; `seq` orders a user's changes in commit order. */
-export interface EventTable {
+interface EventTable {
   user_id: string
   seq: ColumnType<string, never, never>
   type: string
@@ -122,7 +122,7 @@ export interface Database {
 }
 
 /** A completed occurrence of a recurring task: `occurrence_at` (timed) or `occurrence_date` (all-day). */
-export interface TaskCompletionTable {
+interface TaskCompletionTable {
   user_id: string
   id: Generated<string>
   task_id: string
@@ -132,14 +132,14 @@ export interface TaskCompletionTable {
 }
 
 /** An open event stream, alive until `expires_at` unless its process renews it. */
-export interface EventStreamTable {
+interface EventStreamTable {
   user_id: string
   id: string
   expires_at: Timestamp
 }
 
 /** A user's webhook (db/migrations/202611281300_webhooks.ts); `secret` signs its deliveries. */
-export interface WebhookTable {
+interface WebhookTable {
   user_id: string
   id: Generated<string>
   url: string
@@ -155,7 +155,7 @@ export interface WebhookTable {
 }
 
 /** The delivery queue: one row per (webhook, event) still to deliver. */
-export interface WebhookDeliveryTable {
+interface WebhookDeliveryTable {
   user_id: string
   webhook_id: string
   event_seq: ColumnType<string, string, string>
@@ -165,7 +165,7 @@ export interface WebhookDeliveryTable {
 }
 
 /** One delivery attempt, as listWebhookDeliveries shows it. */
-export interface WebhookAttemptTable {
+interface WebhookAttemptTable {
   user_id: string
   webhook_id: string
   event_seq: ColumnType<string, string, string>
@@ -181,18 +181,13 @@ export type WebhookRow = Selectable<WebhookTable>
 export type WebhookAttemptRow = Selectable<WebhookAttemptTable>
 
 export type UserRow = Selectable<UserTable>
-export type NewUserRow = Insertable<UserTable>
 export type CategoryRow = Selectable<CategoryTable>
-export type NewCategoryRow = Insertable<CategoryTable>
-export type CategoryRowUpdate = Updateable<CategoryTable>
 export type TaskRow = Omit<Selectable<TaskTable>, 'search' | 'priority_rank' | 'title_sort' | 'change_seq' | 'due_effective' | 'recurrence_start_at' | 'recurrence_start_date'>
 /** A task with what a write must know beyond its representation: its rule's start. */
 export type TaskWriteRow = TaskRow & Pick<Selectable<TaskTable>, 'recurrence_start_at' | 'recurrence_start_date'>
 export type TaskCompletionRow = Selectable<TaskCompletionTable>
-export type NewTaskRow = Insertable<TaskTable>
-export type TaskRowUpdate = Updateable<TaskTable>
 
-export interface IdempotencyKeyTable {
+interface IdempotencyKeyTable {
   user_id: string
   key: string
   request_hash: string
@@ -202,7 +197,7 @@ export interface IdempotencyKeyTable {
   created_at: Timestamp
 }
 
-export interface ServiceKeyTable {
+interface ServiceKeyTable {
   name: string
   secret: string
   created_at: Timestamp
