@@ -76,8 +76,11 @@ t.test(`every answer of every operation is declared (${RUNS} requests)`, async (
     const pathNames = [...path.matchAll(/{(\w+)}/g)].map((m) => m[1] as string)
     const takesBody = operation.requestBody !== undefined
 
+    // Another method is one the path does not have (405): a sibling operation's success (a
+    // DELETE of the seeded task) would take away what this operation's requests name.
+    const otherMethods = METHODS.filter((m) => !operations.some((o) => o.path === path && o.method === m))
     const request: fc.Arbitrary<Request> = fc.record({
-      method: fc.oneof({ weight: 6, arbitrary: fc.constant(method) }, { weight: 1, arbitrary: fc.constantFrom(...METHODS) }),
+      method: fc.oneof({ weight: 6, arbitrary: fc.constant(method) }, { weight: 1, arbitrary: fc.constantFrom(...otherMethods) }),
       path: fc.record(Object.fromEntries(pathNames.map((name) => [name, fc.oneof({ weight: 4, arbitrary: ids[name] ?? fc.uuid() }, { weight: 1, arbitrary: junk })]))),
       query: fc.array(fc.tuple(fc.oneof({ weight: 5, arbitrary: queryNames.length > 0 ? fc.constantFrom(...queryNames) : fc.constant('unknown') }, { weight: 1, arbitrary: fc.constantFrom('unknown', 'x%00', '') }), queryValue), { maxLength: 4 }),
       authorization: fc.oneof(
