@@ -340,6 +340,20 @@ function mean (runs: Figures[]): Figures {
   return { rps: avg((f) => f.rps), p50: avg((f) => f.p50), p99: avg((f) => f.p99), non2xx: runs.reduce((sum, f) => sum + f.non2xx, 0), ...(rss.length === 0 ? {} : { rssMb: Math.max(...rss) }) }
 }
 
+/**
+ * Two servers loaded in alternation, three rounds each, so drift in the machine's load hits
+ * both alike; the mean figures of each.
+ */
+async function alternate (first: { base: string, next: () => Request, pid?: number | undefined }, second: { base: string, next: () => Request, pid?: number | undefined }): Promise<[Figures, Figures]> {
+  const round = Math.max(2, Math.round(DURATION / 3))
+  const runs: [Figures[], Figures[]] = [[], []]
+  for (let i = 0; i < 3; i++) {
+    runs[0].push(await load(first.base, first.next, round, first.pid))
+    runs[1].push(await load(second.base, second.next, round, second.pid))
+  }
+  return [mean(runs[0]), mean(runs[1])]
+}
+
 async function runSize (adminUrl: string, size: BenchSize): Promise<Results> {
   const url = await prepareDatabase(adminUrl, size)
   const serviceEnv = { DATABASE_URL: url, JWT_SECRET: SECRET, NODE_ENV: 'production', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '0', MIGRATE_ON_START: 'false', RLS_ENABLED, RESPONSE_VALIDATION: 'false' }
@@ -363,16 +377,9 @@ async function runSize (adminUrl: string, size: BenchSize): Promise<Results> {
       if (floorNext === undefined) {
         results[name] = await load(service.base, s[name] as () => Request, DURATION, service.child.pid)
       } else {
-        // Service and floor alternate in three rounds, so drift in the machine's load hits both alike.
-        const ours: Figures[] = []
-        const theirs: Figures[] = []
-        const round = Math.max(2, Math.round(DURATION / 3))
-        for (let i = 0; i < 3; i++) {
-          ours.push(await load(service.base, s[name] as () => Request, round, service.child.pid))
-          theirs.push(await load(floor.base, floorNext, round))
-        }
-        results[name] = mean(ours)
-        results[`floor-${name}`] = mean(theirs)
+        const [ours, theirs] = await alternate({ base: service.base, next: s[name] as () => Request, pid: service.child.pid }, { base: floor.base, next: floorNext })
+        results[name] = ours
+        results[`floor-${name}`] = theirs
       }
       process.stdout.write(`# ${size} ${name}: ${results[name]?.rps ?? 0} req/s\n`)
     }
@@ -381,16 +388,11 @@ async function runSize (adminUrl: string, size: BenchSize): Promise<Results> {
       // alternation with the first, three rounds each, on list, get and mixed.
       const validating = await start(serviceCommand(), { ...serviceEnv, RESPONSE_VALIDATION: 'true' }, '/ready')
       try {
-        const round = Math.max(2, Math.round(DURATION / 3))
         for (const name of ['list', 'get', 'mixed']) {
-          const plain: Figures[] = []
-          const checked: Figures[] = []
-          for (let i = 0; i < 3; i++) {
-            plain.push(await load(service.base, s[name] as () => Request, round, service.child.pid))
-            checked.push(await load(validating.base, s[name] as () => Request, round, validating.child.pid))
-          }
-          results[`${name}-unvalidated`] = mean(plain)
-          results[`${name}-validated`] = mean(checked)
+          const next = s[name] as () => Request
+          const [plain, checked] = await alternate({ base: service.base, next, pid: service.child.pid }, { base: validating.base, next, pid: validating.child.pid })
+          results[`${name}-unvalidated`] = plain
+          results[`${name}-validated`] = checked
         }
       } finally {
         await validating.stop()

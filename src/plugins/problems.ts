@@ -39,12 +39,20 @@ function fromFastifyError (error: FastifyError, bodyLimit: number): ApiProblem |
   return undefined
 }
 
+/** The 500 of an unexpected fault: no internals, the request id to quote. */
+export const unexpectedProblem = (): ApiProblem => new ApiProblem('internal', 'An unexpected error occurred. Quote the request id when reporting it.')
+
+/** The problem's body for this request (its path as `instance`). */
+export function problemBodyFor (request: FastifyRequest, problem: ApiProblem): ReturnType<typeof toProblemBody> {
+  return toProblemBody(problem, request.url.split('?')[0] ?? request.url)
+}
+
 export function sendProblem (request: FastifyRequest, reply: FastifyReply, problem: ApiProblem): FastifyReply {
   return reply
     .code(problem.status)
     .headers(problem.headers)
     .type('application/problem+json')
-    .send(toProblemBody(problem, request.url.split('?')[0] ?? request.url))
+    .send(problemBodyFor(request, problem))
 }
 
 const problems: FastifyPluginAsync = async (app) => {
@@ -64,7 +72,7 @@ const problems: FastifyPluginAsync = async (app) => {
     }
     if (problem === undefined) {
       request.log.error({ err: error }, 'unexpected error')
-      problem = new ApiProblem('internal', 'An unexpected error occurred. Quote the request id when reporting it.')
+      problem = unexpectedProblem()
     } else if (problem.status >= 500 && problem.kind !== 'service-unavailable') {
       request.log.error({ err: error }, problem.title)
     }

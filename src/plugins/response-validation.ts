@@ -14,7 +14,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import { operationViolations } from '../contract/conformance.js'
-import { ApiProblem, toProblemBody } from '../errors.js'
+import { problemBodyFor, unexpectedProblem } from './problems.js'
 
 /** Headers that describe the answer the contract refused; they must not outlive it. */
 const ANSWER_HEADERS = ['etag', 'location', 'content-disposition', 'idempotent-replayed', 'allow', 'www-authenticate', 'retry-after']
@@ -37,7 +37,8 @@ const responseValidation: FastifyPluginAsync = async (app) => {
     request.log.error({ operationId, status: reply.statusCode, violations }, 'response breaks the contract (RESPONSE_VALIDATION)')
     for (const header of ANSWER_HEADERS) reply.removeHeader(header)
     reply.code(500).type('application/problem+json')
-    return JSON.stringify(toProblemBody(new ApiProblem('internal', 'An unexpected error occurred. Quote the request id when reporting it.'), request.url.split('?')[0] ?? request.url))
+    // In onSend the reply is already being sent: the payload is replaced, not sent anew.
+    return JSON.stringify(problemBodyFor(request, unexpectedProblem()))
   })
 }
 

@@ -6,17 +6,14 @@
  * listed is refused by the browser, and its preflighted writes never reach the service.
  */
 import { build } from 'esbuild'
-import { existsSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import path from 'node:path'
-import { chromium } from 'playwright-core'
 import t, { type Test } from 'tap'
+import { launchChromium, skipWithoutChromium } from '../helpers/browser.js'
 import { buildTestApp } from '../helpers/build-app.js'
 import { inject } from '../helpers/contract.js'
 import { ROOT } from '../helpers/server.js'
 import { bearer, newUserId, tokenFor } from '../helpers/tokens.js'
-
-const CHROMIUM = '/usr/bin/chromium'
 
 const PAGE = `<!doctype html>
 <html><head><meta charset="utf-8"><title>A web app</title></head><body>
@@ -63,7 +60,7 @@ async function serveWebApp (t: Test, sdk: string): Promise<string> {
   return `http://127.0.0.1:${(server.address() as { port: number }).port}`
 }
 
-t.test('a web app on another origin', { skip: !existsSync(CHROMIUM) && process.env.CI !== 'true' ? `${CHROMIUM} is not installed (apt-get install chromium)` : false }, async (t) => {
+t.test('a web app on another origin', { skip: skipWithoutChromium() }, async (t) => {
   const bundle = await build({ entryPoints: [path.join(ROOT, 'src/client/index.ts')], bundle: true, format: 'esm', platform: 'browser', target: 'chrome120', write: false, logLevel: 'silent' })
   const sdk = bundle.outputFiles[0]!.text
   const allowedOrigin = await serveWebApp(t, sdk)
@@ -73,12 +70,7 @@ t.test('a web app on another origin', { skip: !existsSync(CHROMIUM) && process.e
   await app.listen({ host: '127.0.0.1', port: 0 })
   const apiUrl = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
 
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
-  })
-  t.teardown(async () => { await browser.close() })
+  const browser = await launchChromium(t)
 
   async function runJourney (origin: string, userId: string): Promise<Record<string, unknown>> {
     const page = await browser.newPage()

@@ -4,17 +4,15 @@
  * operations, and asked for nothing from another host.
  */
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { chromium } from 'playwright-core'
 import t from 'tap'
+import { launchChromium, skipWithoutChromium } from '../helpers/browser.js'
 import { ROOT } from '../helpers/server.js'
 
-const CHROMIUM = '/usr/bin/chromium'
-
-t.test('the static reference opens offline', { skip: !existsSync(CHROMIUM) && process.env.CI !== 'true' ? `${CHROMIUM} is not installed (apt-get install chromium)` : false }, async (t) => {
+t.test('the static reference opens offline', { skip: skipWithoutChromium() }, async (t) => {
   const folder = mkdtempSync(path.join(tmpdir(), 'todo-docs-'))
   t.teardown(() => { rmSync(folder, { recursive: true, force: true }) })
   const output = path.join(folder, 'index.html')
@@ -22,8 +20,7 @@ t.test('the static reference opens offline', { skip: !existsSync(CHROMIUM) && pr
   const script = (JSON.parse(execFileSync('npm', ['pkg', 'get', 'scripts.docs:build'], { cwd: ROOT, encoding: 'utf8' })) as string).replace('dist/docs/index.html', output)
   execFileSync('npx', script.split(' '), { cwd: ROOT, stdio: 'ignore', env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' } })
 
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] })
-  t.teardown(async () => { await browser.close() })
+  const browser = await launchChromium(t)
   const page = await browser.newPage()
   const refused: Array<{ url: string, type: string }> = []
   await page.route('**/*', async (route) => {

@@ -3,15 +3,14 @@
  * authorize with a minted token, try createTask, listTasks and syncChanges, and see the 201
  * and 200 responses rendered. The screenshot is kept in test-artifacts/ (gitignored).
  */
-import { existsSync, mkdirSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import path from 'node:path'
-import { chromium, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import t from 'tap'
+import { launchChromium, skipWithoutChromium } from '../helpers/browser.js'
 import { sharedUrl } from '../helpers/database.js'
 import { ROOT, startServer } from '../helpers/server.js'
 import { newUserId, TEST_SECRET, tokenFor } from '../helpers/tokens.js'
-
-const CHROMIUM = '/usr/bin/chromium'
 
 async function tryOperation (page: Page, operationId: string, userId: string, tag = 'Tasks'): Promise<string> {
   const block = page.locator(`#operations-${tag}-${operationId}`)
@@ -24,15 +23,9 @@ async function tryOperation (page: Page, operationId: string, userId: string, ta
   return (await status.innerText()).trim()
 }
 
-t.test('Swagger UI at /docs', { skip: !existsSync(CHROMIUM) && process.env.CI !== 'true' ? `${CHROMIUM} is not installed (apt-get install chromium)` : false }, async (t) => {
+t.test('Swagger UI at /docs', { skip: skipWithoutChromium() }, async (t) => {
   const server = await startServer(t, { DATABASE_URL: sharedUrl(), JWT_SECRET: TEST_SECRET, MIGRATE_ON_START: 'false', NODE_ENV: 'test' })
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    // Root in a sandboxless container; no background traffic to hosts this machine cannot reach.
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
-  })
-  t.teardown(async () => { await browser.close() })
+  const browser = await launchChromium(t)
   const page = await browser.newPage({ viewport: { width: 1280, height: 2000 } })
   const errors: string[] = []
   page.on('pageerror', (error) => { errors.push(error.message) })
