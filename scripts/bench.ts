@@ -11,7 +11,8 @@
  * `--rls off` runs the service, and the floor, with RLS_ENABLED=false (default: on, as deployed).
  * `--only` runs the named scenarios alone (`events` is the 1,000 streams with mixed load and
  * delivery latency; `mixed-2-workers` the cluster; `reminders` 10,000 reminders due within a
- * minute, fired by the cluster); a check whose figures were not taken is skipped.
+ * minute, fired by the cluster; `metrics` get and mixed with METRICS_PORT on and off); a check
+ * whose figures were not taken is skipped.
  * Bounded: every scenario stops after its duration; everything it starts is stopped.
  * Everything runs on the Node.js that runs the bench, named in its header and in BENCH_JSON;
  * `scripts/with-node.sh 26 npm run bench` measures Node 26.
@@ -399,6 +400,26 @@ async function runSize (adminUrl: string, size: BenchSize): Promise<Results> {
       }
       process.stdout.write(`# ${size} response validation: list ${results['list-validated']?.rps ?? 0} vs ${results['list-unvalidated']?.rps ?? 0} req/s\n`)
     }
+    if (wanted('metrics')) {
+      // What METRICS_PORT costs: a second service with metrics on, scraped every second (a
+      // Prometheus scrapes every 15 s or so: this is the cost with room to spare), loaded in
+      // alternation with the first, three rounds each, on get and mixed.
+      const metricsPort = await freePort()
+      const measured = await start(serviceCommand(), { ...serviceEnv, METRICS_PORT: String(metricsPort) }, '/ready')
+      const scraper = setInterval(() => { fetch(`http://127.0.0.1:${metricsPort}/metrics`).then(async (response) => await response.text()).catch(() => {}) }, 1000)
+      try {
+        for (const name of ['get', 'mixed']) {
+          const next = s[name] as () => Request
+          const [off, on] = await alternate({ base: service.base, next, pid: service.child.pid }, { base: measured.base, next, pid: measured.child.pid })
+          results[`${name}-metrics-off`] = off
+          results[`${name}-metrics-on`] = on
+        }
+      } finally {
+        clearInterval(scraper)
+        await measured.stop()
+      }
+      process.stdout.write(`# ${size} metrics: get ${results['get-metrics-on']?.rps ?? 0} vs ${results['get-metrics-off']?.rps ?? 0} req/s\n`)
+    }
     if (wanted('events')) {
       const events = await eventsScenario(service.base, f, s.mixed as () => Request, service.child.pid)
       results['mixed-1000-streams'] = events.load
@@ -469,6 +490,8 @@ async function main (): Promise<number> {
     )
     const validationCost = ['list', 'get', 'mixed'].map((name) => `${name} ${ratio(`${name}-validated`, `${name}-unvalidated`)}`).join(', ')
     checks.push([`RESPONSE_VALIDATION on / off (no target; off in production): ${validationCost}`, true, 'list-validated', 'get-validated', 'mixed-validated'])
+    const metricsCost = ['get', 'mixed'].map((name) => `${name} ${ratio(`${name}-metrics-on`, `${name}-metrics-off`)}`).join(', ')
+    checks.push([`METRICS_PORT on / off, scraped every second (no target): ${metricsCost}`, true, 'get-metrics-on', 'mixed-metrics-on'])
     const fired = small.reminders
     checks.push([`reminders: ${fired?.rps ?? 0} fired, ${fired?.non2xx ?? 0} missing or twice, lateness p99 ${fired?.p99 ?? 0} ms (target: all once, p99 < 5000)`, fired?.non2xx === 0 && (fired?.p99 ?? Infinity) < 5000, 'reminders'])
     const summary: Record<string, unknown> = { node: process.versions.node, duration: DURATION, connections: CONNECTIONS, rls: values.rls, floorRatio: { list: floorList, get: floorGet }, peakRssMb: peak, runs }

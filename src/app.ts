@@ -24,6 +24,7 @@ import { serializeRequest } from './plugins/request-log.js'
 import rateLimit from './plugins/rate-limit.js'
 import requestId, { genRequestId } from './plugins/request-id.js'
 import responseValidation from './plugins/response-validation.js'
+import metrics from './plugins/metrics.js'
 import { handlers } from './routes/index.js'
 import retention from './jobs/retention.js'
 import eventHub from './events/hub.js'
@@ -89,6 +90,8 @@ export async function buildApp (config: Readonly<ResolvedConfig>, deps: AppDepen
   await app.register(cursors)
   await app.register(syncTokens, { retentionDays: config.sync.retentionDays })
   await app.register(idempotency)
+  // Before the routes (each takes the hooks there are when it is made): every request is timed.
+  if (config.metrics !== undefined) await app.register(metrics)
   await app.register(overload, { maxEventLoopDelayMs: config.server.eventLoopDelayLimitMs })
   await app.register(auth, { verifyToken: deps.verifyToken ?? createTokenVerifier(config.jwt) })
   await app.register(rateLimit, { perMinute: config.rateLimit.perMinute, unauthenticatedPerMinute: config.rateLimit.unauthenticatedPerMinute, redisUrl: config.rateLimit.redisUrl })

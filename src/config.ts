@@ -4,6 +4,7 @@
  * each, before the service starts. Pure: reads nothing but the env object it is given.
  */
 import envSchema from 'env-schema'
+import ipaddr from 'ipaddr.js'
 import { createPublicKey } from 'node:crypto'
 import { isAbsolute, resolve } from 'node:path'
 
@@ -51,7 +52,10 @@ const schema = {
     WEBHOOK_ALLOW_PRIVATE_TARGETS: { type: 'boolean', default: false, description: 'Let webhooks target private, loopback and link-local addresses and `http` URLs (local development and tests only).' },
     JOB_CONCURRENCY: { type: 'integer', minimum: 0, maximum: 1000, default: 10, description: 'Background jobs (webhook deliveries) each process runs at once from the queue in PostgreSQL (0: this process runs none).' },
     JOB_LAPSE_MS: { type: 'integer', minimum: 1000, maximum: 3600000, default: 60000, description: 'How long a process running jobs may stay silent (it says it is alive every quarter of this) before another process takes back the jobs it had started.' },
-    IMPORT_MAX_BYTES: { type: 'integer', minimum: 1048576, maximum: 1073741824, default: 52428800, description: 'Largest body `importAccount` takes, in bytes (default 50 MiB; more is 413); the document is parsed in memory.' }
+    IMPORT_MAX_BYTES: { type: 'integer', minimum: 1048576, maximum: 1073741824, default: 52428800, description: 'Largest body `importAccount` takes, in bytes (default 50 MiB; more is 413); the document is parsed in memory.' },
+    METRICS_PORT: { type: 'integer', minimum: 0, maximum: 65535, description: 'Port of the metrics endpoint (`GET /metrics`, Prometheus text format), never the API\'s; unset: no metrics are kept or served. `0` picks a free one.' },
+    METRICS_HOST: { type: 'string', minLength: 1, default: '127.0.0.1', description: 'Interface the metrics endpoint listens on; any but a loopback address needs METRICS_TOKEN.' },
+    METRICS_TOKEN: { type: 'string', minLength: 16, pattern: '^[!-~]+$', description: 'Bearer token a scrape must send (`Authorization: Bearer …`; at least 16 visible ASCII characters); required unless METRICS_HOST is a loopback address.' }
   }
 } as const
 
@@ -96,6 +100,8 @@ export interface Config {
   webhooks: { retryDelaysS: number[], allowPrivateTargets: boolean }
   jobs: { concurrency: number, lapseMs: number }
   account: { importMaxBytes: number }
+  /** undefined: METRICS_PORT unset, no metrics kept or served. */
+  metrics: { port: number, host: string, token: string | undefined } | undefined
 }
 
 /**
@@ -179,6 +185,9 @@ interface RawEnv {
   JOB_CONCURRENCY: number
   JOB_LAPSE_MS: number
   IMPORT_MAX_BYTES: number
+  METRICS_PORT?: number
+  METRICS_HOST: string
+  METRICS_TOKEN?: string
 }
 
 function validateEnv (env: Record<string, string | undefined>): RawEnv {
@@ -249,12 +258,35 @@ function pickCorsOrigins (raw: RawEnv, problems: string[]): string[] {
   return origins
 }
 
+/** A loopback address, or `localhost`: only this machine reaches it. */
+function isLoopback (host: string): boolean {
+  if (host === 'localhost') return true
+  return ipaddr.isValid(host) && ipaddr.process(host).range() === 'loopback'
+}
+
+/**
+ * The metrics endpoint, on a port of its own. Metrics say how busy the service is and which
+ * operations fail, so they are not for anyone: off the loopback interface a token is required.
+ */
+function pickMetrics (raw: RawEnv, problems: string[]): Config['metrics'] {
+  if (raw.METRICS_PORT === undefined) {
+    if (raw.METRICS_TOKEN !== undefined) problems.push('METRICS_TOKEN is set but METRICS_PORT is not: set METRICS_PORT to serve metrics')
+    return undefined
+  }
+  if (raw.METRICS_PORT !== 0 && raw.METRICS_PORT === raw.PORT) problems.push(`METRICS_PORT must differ from PORT (${raw.PORT}): metrics are never served on the API's port`)
+  if (raw.METRICS_TOKEN === undefined && !isLoopback(raw.METRICS_HOST)) {
+    problems.push(`METRICS_TOKEN is required when METRICS_HOST (${raw.METRICS_HOST}) is not a loopback address: whoever reaches it could read the metrics`)
+  }
+  return { port: raw.METRICS_PORT, host: raw.METRICS_HOST, token: raw.METRICS_TOKEN }
+}
+
 export function loadConfig (env: Record<string, string | undefined>): Readonly<Config> {
   const raw = validateEnv(env)
   const problems: string[] = []
   const key = pickKeySource(raw, problems)
   const algorithms = pickAlgorithms(raw, key, problems)
   const corsOrigins = pickCorsOrigins(raw, problems)
+  const metrics = pickMetrics(raw, problems)
   if (raw.NODE_ENV === 'production' && raw.DATABASE_URL === undefined) {
     problems.push('DATABASE_URL is required in production (the embedded PostgreSQL is for local use)')
   }
@@ -292,7 +324,8 @@ export function loadConfig (env: Record<string, string | undefined>): Readonly<C
       allowPrivateTargets: raw.WEBHOOK_ALLOW_PRIVATE_TARGETS
     },
     jobs: { concurrency: raw.JOB_CONCURRENCY, lapseMs: raw.JOB_LAPSE_MS },
-    account: { importMaxBytes: raw.IMPORT_MAX_BYTES }
+    account: { importMaxBytes: raw.IMPORT_MAX_BYTES },
+    metrics
   }
   return deepFreeze(config)
 }

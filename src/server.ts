@@ -3,7 +3,8 @@
  * is set, apply migrations, then serve — in this process, or with WEB_CONCURRENCY > 1 in that
  * many node:cluster workers sharing the port. SIGINT/SIGTERM close everything gracefully
  * (close-with-grace): the app stops accepting, finishes in-flight requests, closes its pool,
- * and the embedded database stops last.
+ * and the embedded database stops last. With METRICS_PORT, the metrics endpoint listens beside
+ * the API (src/metrics/): in the serving process, or in the primary for all its workers.
  */
 import './node-version.js'
 import cluster from 'node:cluster'
@@ -12,6 +13,8 @@ import pinoPretty from 'pino-pretty'
 import { buildApp } from './app.js'
 import { bootstrap } from './bootstrap.js'
 import { chooseLogFormat, type Config, ConfigError, loadConfig, type ResolvedConfig } from './config.js'
+import { shareWithPrimary, workersMetrics } from './metrics/cluster.js'
+import { type MetricsEndpoint, registryMetrics, serveMetrics } from './metrics/endpoint.js'
 
 function fail (message: string): never {
   process.stderr.write(message + '\n')
@@ -43,14 +46,43 @@ function loggerOptions (config: Readonly<Config>): object {
 /** Serves in this process until a signal; then closes the app and (if any) the embedded database. */
 async function serve (config: Readonly<ResolvedConfig>, stopDatabase: () => Promise<void>): Promise<void> {
   const app = await buildApp(config, { logger: loggerOptions(config) })
+  let metricsEndpoint: MetricsEndpoint | undefined
   closeWithGrace({ delay: config.server.shutdownGraceMs }, async ({ signal, err }) => {
     if (err !== undefined) app.log.error({ err }, 'closing after an error')
     else app.log.info({ signal }, 'closing')
+    // First: a scrape must not read the pool while it closes.
+    await metricsEndpoint?.close()
     await app.close()
     await stopDatabase()
   })
+  if (config.metrics !== undefined) {
+    // A worker's metrics are served by the primary, added up with the other workers'.
+    if (cluster.isWorker) shareWithPrimary(app.metrics)
+    else {
+      metricsEndpoint = await serveMetrics({
+        ...config.metrics,
+        render: registryMetrics(app.metrics),
+        onError: (error) => { app.log.error({ err: error }, 'metrics could not be gathered') }
+      })
+      app.log.info(`metrics at ${metricsEndpoint.url}`)
+    }
+  }
   const address = await app.listen({ host: config.server.host, port: config.server.port })
   if (cluster.isPrimary) app.log.info(`API docs at ${address}/docs`)
+}
+
+/**
+ * With WEB_CONCURRENCY > 1: every worker's metrics, added up, from the primary. Not closed at
+ * shutdown: the primary exits once its workers have stopped, and until then a scrape sums
+ * the workers still running.
+ */
+async function serveWorkersMetrics (metrics: NonNullable<Config['metrics']>): Promise<void> {
+  const endpoint = await serveMetrics({
+    ...metrics,
+    render: workersMetrics(),
+    onError: (error) => { process.stderr.write(`todo-contract: metrics could not be gathered: ${error instanceof Error ? error.message : String(error)}\n`) }
+  })
+  process.stdout.write(`todo-contract: metrics of every worker at ${endpoint.url}\n`)
 }
 
 /** Forks the workers (replacing any that dies), and on a signal stops them before the database. */
@@ -101,6 +133,7 @@ async function main (): Promise<void> {
     ...(key.kind === 'secret' && prepared.localSecret !== undefined ? { JWT_SECRET: key.secret } : {})
   }, prepared.stop)
   process.stdout.write(`todo-contract: ${config.server.workers} workers on ${config.server.host}:${config.server.port}\n`)
+  if (config.metrics !== undefined) await serveWorkersMetrics(config.metrics)
 }
 
 main().catch((error: unknown) => {

@@ -6,10 +6,12 @@
  * The job fires the reminder if it is still due for that time (repositories/reminders.ts):
  * once, however many processes run the queue and however often a job runs (its process died
  * after firing: the firing is recorded with its event). A job that waited while no process
- * ran fires late at the next start, or not at all past 24 hours.
+ * ran fires late at the next start, or not at all past 24 hours. How late each fired is
+ * reported to the metrics (todo_reminder_lateness_seconds).
  */
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
+import { reminderFired } from '../metrics/signals.js'
 import * as reminders from '../repositories/reminders.js'
 
 /** What arm_task_reminders puts in a job. */
@@ -23,7 +25,10 @@ interface ReminderJob {
 const reminderJobs: FastifyPluginAsync = async (app) => {
   app.jobQueue.define('fire_reminder', async (payload) => {
     const job = payload as ReminderJob
-    await reminders.fire(app.database.forUser(job.user_id), job.user_id, job.task_id, job.reminder, job.scheduled_for)
+    if (await reminders.fire(app.database.forUser(job.user_id), job.user_id, job.task_id, job.reminder, job.scheduled_for)) {
+      // Lateness as this process's clock sees it, once the firing has committed.
+      reminderFired(app, (Date.now() - Date.parse(job.scheduled_for)) / 1000)
+    }
   })
 }
 
