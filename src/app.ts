@@ -12,6 +12,7 @@ import bodyParsers from './plugins/body-parsers.js'
 import contractRoutes from './plugins/contract-routes.js'
 import cors from './plugins/cors.js'
 import database from './plugins/database.js'
+import { JOBS_ROLE } from './database/service-role.js'
 import cursors from './plugins/cursors.js'
 import syncTokens from './plugins/sync-tokens.js'
 import docs, { DOCS_ROUTES } from './plugins/docs.js'
@@ -86,7 +87,7 @@ export async function buildApp (config: Readonly<ResolvedConfig>, deps: AppDepen
   await app.register(security)
   // Before auth and rate limiting: their onRequest hooks never see a preflight.
   if (config.server.corsOrigins.length > 0) await app.register(cors, { origins: config.server.corsOrigins })
-  await app.register(database, { url: config.database.url, poolMax: config.database.poolMax, statementTimeoutMs: config.database.statementTimeoutMs, rowLevelSecurity: config.database.rowLevelSecurity, database: deps.database })
+  await app.register(database, { url: config.database.url, poolMax: config.database.poolMax, statementTimeoutMs: config.database.statementTimeoutMs, rowLevelSecurity: config.database.rowLevelSecurity, preparedStatements: config.database.preparedStatements, database: deps.database })
   await app.register(cursors)
   await app.register(syncTokens, { retentionDays: config.sync.retentionDays })
   await app.register(idempotency)
@@ -97,13 +98,14 @@ export async function buildApp (config: Readonly<ResolvedConfig>, deps: AppDepen
   await app.register(rateLimit, { perMinute: config.rateLimit.perMinute, unauthenticatedPerMinute: config.rateLimit.unauthenticatedPerMinute, redisUrl: config.rateLimit.redisUrl })
   // An account deleted by any process: its streams end here, and its next request makes a new
   // user row (the auth plugin's cache would otherwise skip it).
-  await app.register(eventHub, { url: config.database.url, onAccountDeleted: (userId) => { app.forgetUser(userId) } })
+  await app.register(eventHub, { url: config.database.directUrl, onAccountDeleted: (userId) => { app.forgetUser(userId) } })
   app.decorate('eventStreamSettings', { maxStreamsPerUser: config.events.maxStreamsPerUser, heartbeatMs: config.events.heartbeatMs })
   if (config.server.responseValidation) await app.register(responseValidation)
   await app.register(contractRoutes, { handlers, infrastructurePrefixes: DOCS_ROUTES, bodyLimits: { importAccount: config.account.importMaxBytes } })
   await app.register(docs)
   await app.register(retention, { retentionDays: config.trash.retentionDays, syncRetentionDays: config.sync.retentionDays, intervalMs: config.trash.purgeIntervalMs })
-  await app.register(jobQueue, { concurrency: config.jobs.concurrency, lapseMs: config.jobs.lapseMs })
+  // A database handed in (tests) is reached directly at its own URL.
+  await app.register(jobQueue, { url: deps.database?.url ?? config.database.directUrl, role: config.database.rowLevelSecurity ? JOBS_ROLE : undefined, concurrency: config.jobs.concurrency, lapseMs: config.jobs.lapseMs })
   await app.register(webhookJobs, {
     retryDelaysS: config.webhooks.retryDelaysS,
     allowPrivateTargets: config.webhooks.allowPrivateTargets,

@@ -56,14 +56,15 @@ export interface Bootstrapped {
  * A database that cannot be reached is left to the readiness probe unless the migrations
  * needed it anyway.
  */
-async function confirmServiceRole (url: string, databaseRequired: boolean): Promise<void> {
-  const db = createDatabase({ url, poolMax: 1, role: SERVICE_ROLE })
+async function confirmServiceRole (url: string, preparedStatements: boolean, databaseRequired: boolean): Promise<void> {
+  // On the service's own way to the database (a pooler, maybe), as its pool will go.
+  const db = createDatabase({ url, poolMax: 1, role: SERVICE_ROLE, preparedStatements })
   let loopholes: string[]
   try {
     loopholes = await serviceRoleLoopholes(db)
   } catch (error) {
     if (databaseRequired || !isDatabaseUnavailable(error)) throw error
-    process.stderr.write(`todo-contract: the database is unreachable; role ${SERVICE_ROLE} is checked at the next start\n`)
+    process.stderr.write(`todo-contract: the database is unreachable (${error instanceof Error ? error.message : String(error)}); role ${SERVICE_ROLE} is checked at the next start\n`)
     return
   } finally {
     await db.destroy()
@@ -85,17 +86,20 @@ export async function bootstrap (config: Readonly<Config>, steps: BootstrapSteps
   const server = await openDatabaseServer({ url: config.database.url, ...config.embedded })
   try {
     const url = server.embedded ? await ensureDatabase(server.adminUrl, EMBEDDED_DATABASE) : server.adminUrl
+    // Migrations take a session-level advisory lock: straight to PostgreSQL, never through a
+    // transaction-mode pooler (which could hand the unlock to another session).
+    const directUrl = server.embedded ? url : config.database.directUrl ?? url
     const { key, localSecret } = await resolveJwtKey(config)
     if (steps.migrate) {
-      const db = createDatabase({ url, poolMax: 1 })
+      const db = createDatabase({ url: directUrl, poolMax: 1 })
       try {
-        await migrateToLatest(db, url)
+        await migrateToLatest(db, directUrl)
       } finally {
         await db.destroy()
       }
     }
-    if (steps.checkServiceRole && config.database.rowLevelSecurity) await confirmServiceRole(url, steps.migrate)
-    const resolved = resolvedAlready({ ...config, database: { ...config.database, url }, jwt: { ...config.jwt, key } })
+    if (steps.checkServiceRole && config.database.rowLevelSecurity) await confirmServiceRole(url, config.database.preparedStatements, steps.migrate)
+    const resolved = resolvedAlready({ ...config, database: { ...config.database, url, directUrl }, jwt: { ...config.jwt, key } })
     return { config: resolved, localSecret, stop: server.stop }
   } catch (error) {
     await server.stop()

@@ -25,6 +25,8 @@ const schema = {
     RESPONSE_VALIDATION: { type: 'boolean', description: 'Check every response against openapi.yaml before it leaves; one that breaks it is logged and answered 500. Unset: on, but off with NODE_ENV=production (it costs throughput).' },
     CORS_ORIGINS: { type: 'string', description: 'Web origins whose pages may call the API from a browser (comma list of `scheme://host[:port]`, e.g. `https://app.example.com`); unset: no cross-origin access.' },
     DATABASE_URL: { type: 'string', pattern: '^postgres(ql)?://', description: 'PostgreSQL connection string. Unset: an embedded PostgreSQL is started in `DATA_DIR`.' },
+    DATABASE_DIRECT_URL: { type: 'string', pattern: '^postgres(ql)?://', description: 'A connection straight to PostgreSQL, not through a transaction-mode pooler, for what needs a session of its own: LISTEN (event fan-out), the job queue and migrations (advisory lock). Unset: DATABASE_URL.' },
+    DATABASE_PREPARED_STATEMENTS: { type: 'boolean', default: true, description: 'Named prepared statements on the service\'s connections (each statement parsed and planned once per connection). `false` behind a transaction-mode pooler that does not track them (PgBouncer before 1.21, or without max_prepared_statements).' },
     DATABASE_POOL_MAX: { type: 'integer', minimum: 1, maximum: 1000, default: 10, description: 'Connections in the pg pool of each process.' },
     DATABASE_STATEMENT_TIMEOUT_MS: { type: 'integer', minimum: 0, maximum: 600000, default: 10000, description: 'PostgreSQL statement_timeout of the service\'s connections (0: none).' },
     DATA_DIR: { type: 'string', minLength: 1, default: '.data', description: 'Folder of the embedded PostgreSQL and the local JWT secret (local use only).' },
@@ -79,6 +81,10 @@ export interface Config {
   database: {
     /** undefined: start the embedded PostgreSQL. */
     url: string | undefined
+    /** For sessions of their own (LISTEN, the job queue, migrations); undefined: `url`. */
+    directUrl: string | undefined
+    /** Named prepared statements on the pool's connections (off behind a pooler that loses them). */
+    preparedStatements: boolean
     poolMax: number
     statementTimeoutMs: number
     migrateOnStart: boolean
@@ -110,7 +116,7 @@ export interface Config {
  * key is real (the local-use secret read from DATA_DIR). The app is built only from this.
  */
 export interface ResolvedConfig extends Omit<Config, 'database' | 'jwt'> {
-  database: Omit<Config['database'], 'url'> & { url: string }
+  database: Omit<Config['database'], 'url' | 'directUrl'> & { url: string, directUrl: string }
   jwt: Omit<Config['jwt'], 'key'> & { key: Exclude<JwtKeySource, { kind: 'local' }> }
 }
 
@@ -119,7 +125,7 @@ export function resolvedAlready (config: Readonly<Config>): Readonly<ResolvedCon
   const { url } = config.database
   const { key } = config.jwt
   if (url === undefined || key.kind === 'local') throw new Error('the configuration needs resolving first (src/bootstrap.ts): no DATABASE_URL or no JWT key')
-  return { ...config, database: { ...config.database, url }, jwt: { ...config.jwt, key } }
+  return { ...config, database: { ...config.database, url, directUrl: config.database.directUrl ?? url }, jwt: { ...config.jwt, key } }
 }
 
 export type LogFormatSetting = 'auto' | 'json' | 'pretty'
@@ -158,6 +164,8 @@ interface RawEnv {
   CORS_ORIGINS?: string
   RESPONSE_VALIDATION?: boolean
   DATABASE_URL?: string
+  DATABASE_DIRECT_URL?: string
+  DATABASE_PREPARED_STATEMENTS: boolean
   DATABASE_POOL_MAX: number
   DATA_DIR: string
   EMBEDDED_PG_PORT: number
@@ -290,6 +298,9 @@ export function loadConfig (env: Record<string, string | undefined>): Readonly<C
   if (raw.NODE_ENV === 'production' && raw.DATABASE_URL === undefined) {
     problems.push('DATABASE_URL is required in production (the embedded PostgreSQL is for local use)')
   }
+  if (raw.DATABASE_DIRECT_URL !== undefined && raw.DATABASE_URL === undefined) {
+    problems.push('DATABASE_DIRECT_URL needs DATABASE_URL (it is the direct way to the same database)')
+  }
   if (problems.length > 0) throw new ConfigError(problems)
 
   const config: Config = {
@@ -306,7 +317,7 @@ export function loadConfig (env: Record<string, string | undefined>): Readonly<C
       eventLoopDelayLimitMs: raw.EVENT_LOOP_DELAY_LIMIT_MS
     },
     log: { level: raw.LOG_LEVEL, format: raw.LOG_FORMAT },
-    database: { url: raw.DATABASE_URL, poolMax: raw.DATABASE_POOL_MAX, statementTimeoutMs: raw.DATABASE_STATEMENT_TIMEOUT_MS, migrateOnStart: raw.MIGRATE_ON_START, rowLevelSecurity: raw.RLS_ENABLED },
+    database: { url: raw.DATABASE_URL, directUrl: raw.DATABASE_DIRECT_URL, preparedStatements: raw.DATABASE_PREPARED_STATEMENTS, poolMax: raw.DATABASE_POOL_MAX, statementTimeoutMs: raw.DATABASE_STATEMENT_TIMEOUT_MS, migrateOnStart: raw.MIGRATE_ON_START, rowLevelSecurity: raw.RLS_ENABLED },
     embedded: { dataDir: isAbsolute(raw.DATA_DIR) ? raw.DATA_DIR : resolve(raw.DATA_DIR), port: raw.EMBEDDED_PG_PORT },
     jwt: {
       key,

@@ -129,6 +129,7 @@ async function main (): Promise<void> {
   const key = prepared.config.jwt.key
   supervise(config.server.workers, config.server.shutdownGraceMs, {
     DATABASE_URL: prepared.config.database.url,
+    DATABASE_DIRECT_URL: prepared.config.database.directUrl,
     MIGRATE_ON_START: 'false',
     ...(key.kind === 'secret' && prepared.localSecret !== undefined ? { JWT_SECRET: key.secret } : {})
   }, prepared.stop)

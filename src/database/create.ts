@@ -5,14 +5,16 @@
 import { Kysely } from 'kysely'
 import pg from 'pg'
 import { ServiceDialect } from './dialect.js'
+import { connectTimed, poolOpened } from '../metrics/signals.js'
 import { poolEnder } from './pool-end.js'
+import { explainStartupRefusal, loginDefaults, missingSettings } from './session-settings.js'
 import { typeParsers } from './type-parsers.js'
 import type { Database } from './types.js'
 
 export interface DatabaseOptions {
   url: string
   poolMax: number
-  /** PostgreSQL statement_timeout for every statement of these connections (0 or undefined: none). */
+  /** PostgreSQL statement_timeout for every statement of these connections (0: none); undefined: the login's own. */
   statementTimeoutMs?: number
   /**
    * Role every connection works as from its first statement (`SET ROLE` at connection start,
@@ -20,6 +22,11 @@ export interface DatabaseOptions {
    * Unset: the login role.
    */
   role?: string
+  /**
+   * Named prepared statements (default true); false behind a transaction-mode pooler that
+   * does not track them (each statement then goes unnamed: parsed and planned every time).
+   */
+  preparedStatements?: boolean
   /** Called when an idle client fails (the server went away); without a listener pg would crash the process. */
   onPoolError?: (error: Error) => void
 }
@@ -38,18 +45,42 @@ export interface DatabaseHandle {
   readonly url: string
 }
 
-export function openDatabase ({ url, poolMax, statementTimeoutMs, role, onPoolError }: DatabaseOptions): DatabaseHandle {
+export function openDatabase ({ url, poolMax, statementTimeoutMs, role, preparedStatements = true, onPoolError }: DatabaseOptions): DatabaseHandle {
   const pool = new pg.Pool({
     connectionString: url,
     max: poolMax,
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
     application_name: 'todo-contract',
-    // Timestamps arrive as RFC 3339 strings (type-parsers.ts); UTC keeps them on the fast path.
-    options: '-c TimeZone=UTC' + (role === undefined ? '' : ` -c role=${role}`),
-    ...(statementTimeoutMs === undefined || statementTimeoutMs === 0 ? {} : { statement_timeout: statementTimeoutMs }),
     types: typeParsers
   })
+  // The role, statement_timeout and TimeZone=UTC (timestamps then stay on type-parsers.ts's
+  // fast path) come from the login's per-role settings, or else as startup parameters
+  // (session-settings.ts): read once before the first connection; a failed read (the database
+  // away) is tried again at the next.
+  let settled = false
+  let settling: Promise<void> | undefined
+  let startupOptions: string | undefined
+  const settle = async (): Promise<void> => {
+    settling ??= loginDefaults(url).then((defaults) => {
+      startupOptions = missingSettings(defaults, { role, statementTimeoutMs })
+      // pg-pool makes each new client from pool.options (pg-pool/index.js, newClient).
+      if (startupOptions !== undefined) pool.options.options = startupOptions
+      settled = true
+    }, (error: unknown) => {
+      settling = undefined
+      throw error
+    })
+    await settling
+  }
+  const connect = async (): Promise<pg.PoolClient> => {
+    if (!settled) await settle()
+    try {
+      return await connectTimed(pool)
+    } catch (error) {
+      throw explainStartupRefusal(error, startupOptions)
+    }
+  }
   const endPool = poolEnder(pool)
   const reportError = onPoolError ?? (() => {})
   pool.on('error', reportError)
@@ -58,7 +89,9 @@ export function openDatabase ({ url, poolMax, statementTimeoutMs, role, onPoolEr
   // with no listener would crash the process. The statement itself fails (503), the pool
   // drops the broken client on release, and the error is reported here.
   pool.on('connect', (client) => { client.on('error', reportError) })
-  const db = new Kysely<Database>({ dialect: new ServiceDialect(pool, typeParsers) })
+  const dialectOptions = { pool, connect, types: typeParsers, preparedStatements }
+  const db = new Kysely<Database>({ dialect: new ServiceDialect(dialectOptions) })
+  poolOpened(db, pool)
   return {
     db,
     url,
@@ -67,7 +100,7 @@ export function openDatabase ({ url, poolMax, statementTimeoutMs, role, onPoolEr
     // Every statement names its user (app.user_id) whatever the role: row-level security's
     // policies read it, and so does the change record's lock (db/migrations/…_change_record.ts),
     // which must be taken before any row whether or not the policies apply.
-    forUser: (userId) => new Kysely<Database>({ dialect: new ServiceDialect(pool, typeParsers, userId) }),
+    forUser: (userId) => new Kysely<Database>({ dialect: new ServiceDialect({ ...dialectOptions, userId }) }),
     // The pool is ended here, not only through db.destroy(): Kysely destroys a driver only
     // if that instance ever ran a query, and with every query sent through forUser the
     // unscoped one may never have (its idle clients would then hold the process open for

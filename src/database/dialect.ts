@@ -6,8 +6,10 @@
  * ending with it); the unscoped Kysely names nobody, so under row-level security it sees no
  * user's rows (fail closed). Both run parameterised statements as named prepared statements:
  * each connection parses and plans a text once and then only binds and executes it, which on
- * the hot reads is PostgreSQL CPU saved on every request (behind PgBouncer in transaction mode
- * this needs 1.21+ with max_prepared_statements).
+ * the hot reads is PostgreSQL CPU saved on every request. Behind a transaction-mode pooler
+ * that does not track them (PgBouncer before 1.21, or without max_prepared_statements) a
+ * statement prepared on one server connection is missing, or already there, on the next:
+ * DATABASE_PREPARED_STATEMENTS=false sends every statement unnamed instead.
  *
  * Everything here is Kysely's public Dialect/Driver/DatabaseConnection interface and pg's
  * public client API: no pg internals are patched.
@@ -29,6 +31,7 @@ import {
 } from 'kysely'
 import { createHash } from 'node:crypto'
 import type pg from 'pg'
+import { statementFailed } from '../metrics/signals.js'
 import { isDatabaseUnavailable } from './errors.js'
 import { sendAsUser, type StatementResult } from './user-statement.js'
 
@@ -75,18 +78,21 @@ class ServiceConnection implements DatabaseConnection {
   readonly #client: pg.PoolClient
   readonly #userId: string | undefined
   readonly #types: pg.CustomTypesConfig
+  readonly #prepared: boolean
   #broken = false
 
-  constructor (client: pg.PoolClient, userId: string | undefined, types: pg.CustomTypesConfig) {
+  constructor (client: pg.PoolClient, { userId, types, preparedStatements }: ServiceDialectOptions) {
     this.#client = client
     this.#userId = userId
     this.#types = types
+    this.#prepared = preparedStatements
   }
 
   async executeQuery<R> (compiled: CompiledQuery): Promise<QueryResult<R>> {
     try {
       return await this.#execute<R>(compiled)
     } catch (error) {
+      statementFailed(error)
       // The server ended this session (shutdown, terminated backend, lost socket): the client
       // must not go back to the pool, where the next request would get it before pg notices.
       if (isDatabaseUnavailable(error) || (error as { severity?: unknown }).severity === 'FATAL') this.#broken = true
@@ -98,11 +104,12 @@ class ServiceConnection implements DatabaseConnection {
     const values = compiled.parameters as unknown[]
     if (this.#userId === undefined) {
       // Unparameterised texts (DDL, maintenance) are sent as they are.
-      return toQueryResult(await this.#client.query(values.length === 0 ? compiled.sql : { name: statementNames(compiled.sql).plain, text: compiled.sql, values }))
+      if (values.length === 0) return toQueryResult(await this.#client.query(compiled.sql))
+      return toQueryResult(await this.#client.query(this.#prepared ? { name: statementNames(compiled.sql).plain, text: compiled.sql, values } : { text: compiled.sql, values }))
     }
     // As a user, every statement carries the setting, parameters or not (transaction control
     // goes through `control`).
-    const result = await sendAsUser(this.#client, { userId: this.#userId, name: statementNames(compiled.sql).asUser, text: compiled.sql, values, types: this.#types })
+    const result = await sendAsUser(this.#client, { userId: this.#userId, name: this.#prepared ? statementNames(compiled.sql).asUser : '', prepared: this.#prepared, text: compiled.sql, values, types: this.#types })
     return toQueryResult(result)
   }
 
@@ -128,22 +135,21 @@ function savepointName (name: string): string {
 }
 
 class ServiceDriver implements Driver {
+  readonly #options: ServiceDialectOptions
   readonly #pool: pg.Pool
-  readonly #userId: string | undefined
-  readonly #types: pg.CustomTypesConfig
   readonly #ownsPool: boolean
 
-  constructor (pool: pg.Pool, userId: string | undefined, types: pg.CustomTypesConfig, ownsPool: boolean) {
-    this.#pool = pool
-    this.#userId = userId
-    this.#types = types
-    this.#ownsPool = ownsPool
+  constructor (options: ServiceDialectOptions) {
+    this.#options = options
+    this.#pool = options.pool
+    // The unscoped Kysely owns the pool; a user's Kysely only borrows it.
+    this.#ownsPool = options.userId === undefined
   }
 
   async init (): Promise<void> {}
 
   async acquireConnection (): Promise<DatabaseConnection> {
-    return new ServiceConnection(await this.#pool.connect(), this.#userId, this.#types)
+    return new ServiceConnection(await this.#options.connect(), this.#options)
   }
 
   async beginTransaction (connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
@@ -186,20 +192,26 @@ class ServiceDriver implements Driver {
   }
 }
 
-/** `userId` undefined: statements name no user. */
-export class ServiceDialect implements Dialect {
-  readonly #pool: pg.Pool
-  readonly #userId: string | undefined
-  readonly #types: pg.CustomTypesConfig
+export interface ServiceDialectOptions {
+  pool: pg.Pool
+  /** A client of `pool`, its session as the service needs it (create.ts). */
+  connect: () => Promise<pg.PoolClient>
+  types: pg.CustomTypesConfig
+  /** Named prepared statements; false: every statement unnamed (behind a transaction-mode pooler). */
+  preparedStatements: boolean
+  /** Set: every statement names this user. Undefined: statements name no user. */
+  userId?: string
+}
 
-  constructor (pool: pg.Pool, types: pg.CustomTypesConfig, userId?: string) {
-    this.#pool = pool
-    this.#types = types
-    this.#userId = userId
+export class ServiceDialect implements Dialect {
+  readonly #options: ServiceDialectOptions
+
+  constructor (options: ServiceDialectOptions) {
+    this.#options = options
   }
 
   createDriver (): Driver {
-    return new ServiceDriver(this.#pool, this.#userId, this.#types, this.#userId === undefined)
+    return new ServiceDriver(this.#options)
   }
 
   createQueryCompiler (): QueryCompiler {

@@ -9,6 +9,9 @@ import type { Database } from './types.js'
 
 export const SERVICE_ROLE = 'todo_app'
 
+/** The role the job queue works as (db/migrations/202611290100_job_queue_role.ts): the queue's schema, nothing else. */
+export const JOBS_ROLE = 'todo_jobs'
+
 const USER_TABLES = ['users', 'categories', 'tasks', 'idempotency_keys', 'webhooks', 'webhook_deliveries', 'webhook_attempts']
 
 /** What lets the current role get round the policies; empty when nothing does. */

@@ -85,9 +85,12 @@ class UserStatement implements pg.Submittable {
   /** A value pg could not decode: reported once the pipeline ends (ReadyForQuery). */
   #decodeError: Error | undefined
 
-  constructor (options: { userId: string, name: string, text: string, values: readonly unknown[], types: pg.CustomTypesConfig, prepared: PreparedOnConnection, done: (error: Error | null, result?: StatementResult) => void }) {
+  readonly #settingName: string
+
+  constructor (options: { userId: string, name: string, settingName: string, text: string, values: readonly unknown[], types: pg.CustomTypesConfig, prepared: PreparedOnConnection, done: (error: Error | null, result?: StatementResult) => void }) {
     this.#userId = options.userId
     this.#name = options.name
+    this.#settingName = options.settingName
     this.#text = options.text
     this.#values = options.values
     this.#prepared = options.prepared
@@ -112,8 +115,8 @@ class UserStatement implements pg.Submittable {
     // One write for the whole pipeline (as pg's own Query does).
     stream.cork?.()
     try {
-      this.#parse(connection, SET_USER_STATEMENT, SET_USER_SQL)
-      connection.bind({ portal: '', statement: SET_USER_STATEMENT, values: [this.#userId] } as pg.BindConfig, false)
+      this.#parse(connection, this.#settingName, SET_USER_SQL)
+      connection.bind({ portal: '', statement: this.#settingName, values: [this.#userId] } as pg.BindConfig, false)
       connection.execute({ portal: '' }, false)
       this.#parse(connection, this.#name, this.#text)
       connection.bind({ portal: '', statement: this.#name, values } as pg.BindConfig, false)
@@ -193,8 +196,10 @@ const preparedByClient = new WeakMap<pg.ClientBase, PreparedOnConnection>()
 /**
  * Sends one statement as `userId` on `client` (name '' for the unnamed statement) and
  * resolves with its result; the one way the dialect and the bench's floor send a statement.
+ * `prepared: false` sends the setting unnamed too: nothing named is left on the connection
+ * (behind a transaction-mode pooler, the next pipeline may reach another server connection).
  */
-export async function sendAsUser (client: pg.ClientBase, statement: { userId: string, name: string, text: string, values: readonly unknown[], types: pg.CustomTypesConfig }): Promise<StatementResult> {
+export async function sendAsUser (client: pg.ClientBase, { prepared: named = true, ...statement }: { userId: string, name: string, prepared?: boolean, text: string, values: readonly unknown[], types: pg.CustomTypesConfig }): Promise<StatementResult> {
   let prepared = preparedByClient.get(client)
   if (prepared === undefined) {
     prepared = new PreparedOnConnection()
@@ -204,6 +209,7 @@ export async function sendAsUser (client: pg.ClientBase, statement: { userId: st
   return await new Promise<StatementResult>((resolve, reject) => {
     client.query(new UserStatement({
       ...statement,
+      settingName: named ? SET_USER_STATEMENT : '',
       prepared: on,
       done: (error, outcome) => { if (error === null) resolve(outcome as StatementResult); else reject(error) }
     }))

@@ -17,6 +17,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import pg from 'pg'
+import { countOpenStreams } from '../metrics/signals.js'
 import * as events from '../repositories/events.js'
 import { UserFeed } from './user-feed.js'
 
@@ -67,6 +68,7 @@ const RECONNECT_MS = [100, 500, 1_000, 2_000, 5_000]
 
 const eventHub: FastifyPluginAsync<EventHubOptions> = async (app, { url, onAccountDeleted }) => {
   const users = new Map<string, Listeners>()
+  countOpenStreams(app, () => { let open = 0; for (const { streams } of users.values()) open += streams.size; return open })
   let client: pg.Client | undefined
   let connected: Promise<void> | undefined
   /** A connection being made (closed with the instance, whose close cannot wait for a retry's timer). */

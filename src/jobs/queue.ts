@@ -27,9 +27,18 @@ import fp from 'fastify-plugin'
 import { type Runner, run, type Task, type TaskList, type WorkerEvents } from 'graphile-worker'
 import pg from 'pg'
 import { poolEnder } from '../database/pool-end.js'
+import { jobEventsCreated } from '../metrics/signals.js'
 import { queueLogger } from './queue-logger.js'
 
 export interface JobQueueOptions {
+  /**
+   * The queue's database: a session of its own per connection (it LISTENs, and its
+   * statements are prepared), so straight to PostgreSQL, never through a transaction-mode
+   * pooler (DATABASE_DIRECT_URL).
+   */
+  url: string
+  /** The role the queue's connections become (todo_jobs under row-level security); undefined: the login's. */
+  role?: string | undefined
   /** Jobs at once in this process (0: none run here). */
   concurrency: number
   /** How often the queue is also polled (LISTEN/NOTIFY wakes it at once; this covers a lost connection). */
@@ -48,7 +57,7 @@ declare module 'fastify' {
   }
 }
 
-const jobQueue: FastifyPluginAsync<JobQueueOptions> = async (app, { concurrency, pollIntervalMs = 2_000, lapseMs = 60_000 }) => {
+const jobQueue: FastifyPluginAsync<JobQueueOptions> = async (app, { url, role, concurrency, pollIntervalMs = 2_000, lapseMs = 60_000 }) => {
   const heartbeatMs = lapseMs / 4
   const taskList: TaskList = {}
   app.decorate('jobQueue', {
@@ -59,9 +68,10 @@ const jobQueue: FastifyPluginAsync<JobQueueOptions> = async (app, { concurrency,
   } satisfies JobQueue)
   if (concurrency === 0) return
 
-  // The queue's own connections: one LISTEN, one per running job, and the heartbeat's.
-  // As the database's owner (the queue's tables are the owner's), not the service's role.
-  const pool = new pg.Pool({ connectionString: app.database.url, max: concurrency + 3, application_name: 'todo-contract jobs' })
+  // The queue's own connections: one LISTEN, one per running job, and the heartbeat's. As
+  // `role` (todo_jobs: the queue's schema and nothing else), set at connection start: `url`
+  // goes straight to PostgreSQL, so startup parameters reach it.
+  const pool = new pg.Pool({ connectionString: url, max: concurrency + 3, application_name: 'todo-contract jobs', ...(role === undefined ? {} : { options: `-c role=${role}` }) })
   const endPool = poolEnder(pool)
   // A connection lost while idle or in use is logged here; the library reconnects.
   pool.on('error', (error) => { app.log.warn({ err: error }, 'job queue connection failed') })
@@ -97,8 +107,12 @@ const jobQueue: FastifyPluginAsync<JobQueueOptions> = async (app, { concurrency,
 
   async function start (): Promise<void> {
     const events: WorkerEvents = new EventEmitter()
+    jobEventsCreated(app, events)
     events.on('pool:create', ({ workerPool }) => { poolIds.add(workerPool.id); registered.add(workerPool.id) })
     events.on('pool:release', ({ workerPool }) => { poolIds.delete(workerPool.id) })
+    // graphile-worker reports a failed fetch of jobs only as an event (it retries at the next
+    // poll): without this, a queue that cannot read its jobs (a missing grant) would be silent.
+    events.on('worker:getJob:error', ({ error }) => { app.log.error({ err: error }, 'job queue cannot fetch jobs') })
     const started = await run({
       pgPool: pool,
       taskList,

@@ -70,6 +70,8 @@ export interface DatabasePluginOptions {
   poolMax: number
   statementTimeoutMs?: number
   rowLevelSecurity: boolean
+  /** Named prepared statements (DATABASE_PREPARED_STATEMENTS); default true. */
+  preparedStatements?: boolean
   /** A database opened by the caller (tests); otherwise the plugin opens one from `url`. */
   database?: DatabaseHandle | undefined
 }
@@ -84,6 +86,7 @@ const database: FastifyPluginAsync<DatabasePluginOptions> = async (app, options)
       poolMax: options.poolMax,
       statementTimeoutMs: options.statementTimeoutMs,
       ...(options.rowLevelSecurity ? { role: SERVICE_ROLE } : {}),
+      preparedStatements: options.preparedStatements ?? true,
       onPoolError: (error) => { app.log.warn({ err: error }, 'idle database connection failed') }
     })
     app.addHook('onClose', async () => { await opened.destroy() })
