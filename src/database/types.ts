@@ -110,6 +110,8 @@ export interface Database {
   users: UserTable
   categories: CategoryTable
   tasks: TaskTable
+  /** The caller's tasks (app.user_id), for word and tag search (db/migrations/202611290300_caller_tasks_view.ts); read only. */
+  caller_tasks: TaskTable
   idempotency_keys: IdempotencyKeyTable
   service_keys: ServiceKeyTable
   change_counters: ChangeCounterTable

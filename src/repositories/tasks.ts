@@ -466,7 +466,11 @@ export interface TaskPageRows {
 export async function list (db: Kysely<Database>, userId: string, query: TaskListQuery): Promise<TaskPageRows> {
   const { expression, printed, bound } = sortKey(query.sort, query.order)
   const direction = query.order === 'asc' ? sql`ASC` : sql`DESC`
-  let select = db.selectFrom('tasks')
+  // Word and tag search read the caller_tasks view, where the GIN indexes can serve them
+  // under row-level security (its migration says why); the other listings read the table.
+  // Typed as the table: the view has its columns, under the same name (the alias).
+  const source = (query.q !== undefined || query.tag !== undefined ? 'caller_tasks as tasks' : 'tasks') as 'tasks'
+  let select = db.selectFrom(source)
     .select(COLUMNS)
     .select(sql<string>`(${printed})::text`.as('sort_key'))
     .where('user_id', '=', userId).where('deleted_at', 'is', null)
