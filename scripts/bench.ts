@@ -9,6 +9,7 @@
  * ratio of it, and the mixed scenario with 1 and 2 workers. `--size large` runs the small data
  * set first, then 1,000,000 tasks, and compares. `--smoke` (CI): 2 s a scenario, no targets.
  * `--rls off` runs the service, and the floor, with RLS_ENABLED=false (default: on, as deployed).
+ * `--cpu-prof DIR` writes V8 CPU profiles of the service and the floor into DIR.
  * `--only` runs the named scenarios alone (`events` is the 1,000 streams with mixed load and
  * delivery latency; `mixed-2-workers` the cluster; `reminders` 10,000 reminders due within a
  * minute, fired by the cluster; `metrics` get and mixed with METRICS_PORT on and off); a check
@@ -32,7 +33,7 @@ import { createDatabase } from '../src/database/create.js'
 import { migrateToLatest } from '../src/database/migrate.js'
 import { ACTIVE_USERS, type BenchSize, benchUser, SEARCH_WORDS, seed } from './bench/seed.js'
 
-const { values } = parseArgs({ options: { size: { type: 'string', default: 'small' }, duration: { type: 'string' }, smoke: { type: 'boolean', default: false }, rls: { type: 'string', default: 'on' }, only: { type: 'string' } } })
+const { values } = parseArgs({ options: { size: { type: 'string', default: 'small' }, duration: { type: 'string' }, smoke: { type: 'boolean', default: false }, rls: { type: 'string', default: 'on' }, only: { type: 'string' }, 'cpu-prof': { type: 'string' } } })
 const smoke = values.smoke === true
 const DURATION = Number(values.duration ?? (smoke ? 2 : 10))
 const CONNECTIONS = 16
@@ -327,12 +328,21 @@ async function remindersScenario (url: string, users: string[]): Promise<Figures
   }
 }
 
-/** The service's start command (package.json "start"), so the bench runs it with the same node flags. */
+/**
+ * The service's start command (package.json "start"), so the bench runs it with the same node
+ * flags; with `--cpu-prof DIR`, V8 profiles it and the floor, each process writing a
+ * .cpuprofile into DIR when it stops (summarised by scripts/bench/cpu-profile-summary.ts).
+ */
 function serviceCommand (): string[] {
   const start = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
   const [node, ...args] = start.split(/\s+/)
   if (node !== 'node') throw new Error(`package.json start must run node, not: ${start}`)
-  return args
+  return [...profiling(), ...args]
+}
+
+function profiling (): string[] {
+  const folder = values['cpu-prof']
+  return folder === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(folder)}`]
 }
 
 function mean (runs: Figures[]): Figures {
@@ -355,20 +365,36 @@ async function alternate (first: { base: string, next: () => Request, pid?: numb
   return [mean(runs[0]), mean(runs[1])]
 }
 
+/** The floor must answer the service's bytes, or its figures compare different work. */
+async function sameBytes (serviceBase: string, floorBase: string, f: Fixture): Promise<void> {
+  const user = [...f.tokens.keys()][0] as string
+  const headers = { authorization: `Bearer ${f.tokens.get(user) as string}` }
+  const task = f.taskIds.get(user)?.[0] as string
+  for (const [ours, theirs] of [['/api/me/tasks', '/floor/tasks'], [`/api/me/tasks/${task}`, `/floor/tasks/${task}`]]) {
+    const [a, b] = await Promise.all([fetch(serviceBase + ours, { headers }), fetch(floorBase + theirs, { headers })])
+    const [bodyA, bodyB] = [await a.text(), await b.text()]
+    if (a.status !== 200 || bodyA !== bodyB || a.headers.get('etag') !== b.headers.get('etag')) {
+      throw new Error(`the floor's answer to ${theirs} is not the service's to ${ours} (${a.status}/${b.status}, ${bodyA.length}/${bodyB.length} bytes)`)
+    }
+  }
+}
+
 async function runSize (adminUrl: string, size: BenchSize): Promise<Results> {
   const url = await prepareDatabase(adminUrl, size)
   const serviceEnv = { DATABASE_URL: url, JWT_SECRET: SECRET, NODE_ENV: 'production', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '0', MIGRATE_ON_START: 'false', RLS_ENABLED, RESPONSE_VALIDATION: 'false' }
   const results: Results = {}
   const service = await start(serviceCommand(), serviceEnv, '/ready')
-  const floor = await start(['--import', 'tsx', 'scripts/bench/floor-server.ts'], { DATABASE_URL: url, RLS_ENABLED }, '/floor/tasks')
+  const floor = await start([...profiling(), '--import', 'tsx', 'scripts/bench/floor-server.ts'], { DATABASE_URL: url, JWT_SECRET: SECRET }, '/floor/health')
   try {
     const f = await fixture(url, service.base)
     const s = scenarios(f)
     const users = [...f.tokens.keys()]
+    const auth = (user: string): Record<string, string> => ({ authorization: `Bearer ${f.tokens.get(user) as string}` })
     const floorScenarios: Record<string, () => Request> = {
-      list: () => ({ method: 'GET', path: '/floor/tasks', headers: { 'x-user': pick(users) } }),
-      get: () => { const user = pick(users); return { method: 'GET', path: `/floor/tasks/${pick(f.taskIds.get(user) ?? [])}`, headers: { 'x-user': user } } }
+      list: () => ({ method: 'GET', path: '/floor/tasks', headers: auth(pick(users)) }),
+      get: () => { const user = pick(users); return { method: 'GET', path: `/floor/tasks/${pick(f.taskIds.get(user) ?? [])}`, headers: auth(user) } }
     }
+    await sameBytes(service.base, floor.base, f)
     // sync with the reads, before the write scenarios: after them, autovacuum works through
     // their dead rows on the large set's million-row tables while the next scenario runs.
     for (const name of ['list', 'list-deep', 'get', 'sync', 'due-today', 'by-position', 'create', 'update', 'complete', 'move', 'search', 'mixed', 'batch']) {
@@ -477,7 +503,15 @@ async function main (): Promise<number> {
     const ratio = (a: string, b: string, r: Results = small): number => Number(((r[a]?.rps ?? 0) / (r[b]?.rps ?? 1)).toFixed(2))
     const floorList = ratio('list', 'floor-list')
     const floorGet = ratio('get', 'floor-get')
-    checks.push([`list / floor = ${floorList} (target ≥ 0.75)`, floorList >= 0.75, 'list'], [`get / floor = ${floorGet} (target ≥ 0.75)`, floorGet >= 0.75, 'get'])
+    const p99Ratio = (a: string, b: string): number => Number(((small[a]?.p99 ?? 0) / Math.max(1, small[b]?.p99 ?? 1)).toFixed(2))
+    const p99List = p99Ratio('list', 'floor-list')
+    const p99Get = p99Ratio('get', 'floor-get')
+    checks.push(
+      [`list / floor = ${floorList} (target ≥ 0.8)`, floorList >= 0.8, 'list'],
+      [`get / floor = ${floorGet} (target ≥ 0.8)`, floorGet >= 0.8, 'get'],
+      [`list p99 / floor p99 = ${p99List} (target ≤ 1.5)`, p99List <= 1.5, 'list'],
+      [`get p99 / floor p99 = ${p99Get} (target ≤ 1.5)`, p99Get <= 1.5, 'get']
+    )
     const peak = Math.max(...Object.entries(small).filter(([name]) => name !== 'mixed-1000-streams').map(([, r]) => r.rssMb ?? 0))
     checks.push([`peak RSS ${peak} MB (target < 200)`, peak < 200, 'list', 'get', 'create', 'update', 'complete', 'search', 'mixed'])
     const streamsRss = small['mixed-1000-streams']?.rssMb ?? 0
@@ -494,7 +528,7 @@ async function main (): Promise<number> {
     checks.push([`METRICS_PORT on / off, scraped every second (no target): ${metricsCost}`, true, 'get-metrics-on', 'mixed-metrics-on'])
     const fired = small.reminders
     checks.push([`reminders: ${fired?.rps ?? 0} fired, ${fired?.non2xx ?? 0} missing or twice, lateness p99 ${fired?.p99 ?? 0} ms (target: all once, p99 < 5000)`, fired?.non2xx === 0 && (fired?.p99 ?? Infinity) < 5000, 'reminders'])
-    const summary: Record<string, unknown> = { node: process.versions.node, duration: DURATION, connections: CONNECTIONS, rls: values.rls, floorRatio: { list: floorList, get: floorGet }, peakRssMb: peak, runs }
+    const summary: Record<string, unknown> = { node: process.versions.node, duration: DURATION, connections: CONNECTIONS, rls: values.rls, floorRatio: { list: floorList, get: floorGet, listP99: p99List, getP99: p99Get }, peakRssMb: peak, runs }
     if (runs.large !== undefined) {
       const large = runs.large
       // sync: an incremental sync of 10 changes costs the same in a 1,000-task account as in a 200-task one.
