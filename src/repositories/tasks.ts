@@ -11,6 +11,7 @@ import { type Expression, type ExpressionBuilder, type Kysely, type RawBuilder, 
 import { isCheckViolation, isForeignKeyViolation, isUniqueViolation } from '../database/sql-errors.js'
 import { atomically } from '../database/transactions.js'
 import type { ValidatedOperations } from '../contract/index.js'
+import { staticQuery } from '../database/static-query.js'
 import type { Database, Reminder, TaskRow, TaskWriteRow } from '../database/types.js'
 import type { Due } from '../domain/recurrence.js'
 import type { TaskChanges } from '../domain/tasks.js'
@@ -103,10 +104,12 @@ export async function findForWrite (db: Kysely<Database>, userId: string, taskId
     .executeTakeFirst()
 }
 
+// The single-task read: the service's most frequent statement, built once (static-query.ts).
+const selectById = staticQuery((db: Kysely<Database>, userId: string, taskId: string) => db.selectFrom('tasks').select(COLUMNS)
+  .where('user_id', '=', userId).where('id', '=', taskId).where('deleted_at', 'is', null))
+
 export async function findById (db: Kysely<Database>, userId: string, taskId: string): Promise<TaskRow | undefined> {
-  return await db.selectFrom('tasks').select(COLUMNS)
-    .where('user_id', '=', userId).where('id', '=', taskId).where('deleted_at', 'is', null)
-    .executeTakeFirst()
+  return (await selectById(db, userId, taskId))[0]
 }
 
 /** `*` matches any existing task; a list matches these versions; undefined: no condition. */
