@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --size small|large] [--duration 10] [--smoke] [--rls on|off] [--only list,events,…]
+ * npm run bench [-- --size small|large] [--duration 10] [--smoke] [--rls on|off] [--only list,events,…] [--peer]
  *
  * Load on the real service (compiled, `node dist/src/server.js`) over a fresh database — the
  * embedded PostgreSQL in .data/bench-pg, or BENCH_DATABASE_URL — seeded straight through SQL,
@@ -10,6 +10,13 @@
  * set first, then 1,000,000 tasks, and compares. `--smoke` (CI): 2 s a scenario, no targets.
  * `--rls off` runs the service, and the floor, with RLS_ENABLED=false (default: on, as deployed).
  * `--cpu-prof DIR` writes V8 CPU profiles of the service and the floor into DIR.
+ * `--peer` also runs the peer, the same API in the stack of the original design (FastAPI +
+ * SQLModel + psycopg2 on Debian's python3 packages; its folder: BENCH_PEER_DIR, by default
+ * ../shared/peers/fastapi_seed), started with its start.sh and 2 workers on its own database
+ * of the same PostgreSQL server, seeded with the same data (scripts/bench/peer-seed.ts). For
+ * list, get, create, update, search and mixed, the same requests (its paths are the service's)
+ * go to the peer in alternation with the service, three rounds each (list and get: with the
+ * floor too), and the service's req/s is checked against the peer's (target ≥ 8).
  * `--only` runs the named scenarios alone (`events` is the 1,000 streams with mixed load and
  * delivery latency; `mixed-2-workers` the cluster; `reminders` 10,000 reminders due within a
  * minute, fired by the cluster; `metrics` get and mixed with METRICS_PORT on and off); a check
@@ -19,8 +26,8 @@
  * `scripts/with-node.sh 26 npm run bench` measures Node 26.
  */
 import '../src/node-version.js'
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
@@ -31,9 +38,10 @@ import { openDatabaseServer } from '../src/bootstrap.js'
 import { recreateDatabase } from '../src/database/admin.js'
 import { createDatabase } from '../src/database/create.js'
 import { migrateToLatest } from '../src/database/migrate.js'
+import { seedPeer } from './bench/peer-seed.js'
 import { ACTIVE_USERS, type BenchSize, benchUser, SEARCH_WORDS, seed } from './bench/seed.js'
 
-const { values } = parseArgs({ options: { size: { type: 'string', default: 'small' }, duration: { type: 'string' }, smoke: { type: 'boolean', default: false }, rls: { type: 'string', default: 'on' }, only: { type: 'string' }, 'cpu-prof': { type: 'string' } } })
+const { values } = parseArgs({ options: { size: { type: 'string', default: 'small' }, duration: { type: 'string' }, smoke: { type: 'boolean', default: false }, rls: { type: 'string', default: 'on' }, only: { type: 'string' }, 'cpu-prof': { type: 'string' }, peer: { type: 'boolean', default: false } } })
 const smoke = values.smoke === true
 const DURATION = Number(values.duration ?? (smoke ? 2 : 10))
 const CONNECTIONS = 16
@@ -69,21 +77,90 @@ async function waitFor (url: string, child: ChildProcess, output: () => string):
   throw new Error(`${url} did not answer:\n${output()}`)
 }
 
-async function start (command: string[], env: Record<string, string>, readyPath: string): Promise<{ child: ChildProcess, base: string, stop: () => Promise<void> }> {
+/** Clock ticks a second in /proc/<pid>/stat's CPU times (USER_HZ: 100 on Linux). */
+const CLOCK_TICKS = 100
+
+/** The live (not zombie) processes of a process group, each with its CPU seconds so far. */
+function groupMembers (pgid: number): Array<{ pid: number, cpuSeconds: number }> {
+  const members: Array<{ pid: number, cpuSeconds: number }> = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    let stat: string
+    try { stat = readFileSync(`/proc/${entry}/stat`, 'utf8') } catch { continue }
+    // After the command's closing parenthesis (the command may hold spaces or parentheses):
+    // state, ppid, pgrp, …, utime and stime 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    if (Number(fields[2]) !== pgid || fields[0] === 'Z') continue
+    members.push({ pid: Number(entry), cpuSeconds: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS })
+  }
+  return members
+}
+
+interface StartOptions {
+  /** The program run (default: this Node.js, the command being its arguments). */
+  program?: string
+  cwd?: string
+  /**
+   * A program that starts processes of its own (uvicorn's workers): started as the leader of
+   * its own process group, stopped as a group, and killed with the bench should it die first.
+   */
+  group?: boolean
+}
+
+async function start (command: string[] | ((port: number) => string[]), env: Record<string, string>, readyPath: string, { program = process.execPath, cwd = ROOT, group = false }: StartOptions = {}): Promise<{ child: ChildProcess, base: string, stop: () => Promise<void> }> {
   const port = await freePort()
-  const child = spawn(process.execPath, command, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', PORT: String(port), ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const args = typeof command === 'function' ? command(port) : command
+  const child = spawn(program, args, { cwd, detached: group, env: { PATH: process.env.PATH ?? '', PORT: String(port), ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   child.stdout?.on('data', (c: Buffer) => { output += c.toString() })
   child.stderr?.on('data', (c: Buffer) => { output += c.toString() })
+  child.on('error', (error) => { output += String(error) })
+  const exited = new Promise<void>((resolve) => { child.once('exit', () => { resolve() }) })
+  const stopOne = async (): Promise<void> => {
+    if (child.exitCode !== null) return
+    child.kill('SIGTERM')
+    await exited
+  }
+  const stop = group ? groupStopper(child, exited) : stopOne
   const base = `http://127.0.0.1:${port}`
-  await waitFor(base + readyPath, child, () => output)
-  return {
-    child,
-    base,
-    stop: async () => {
-      if (child.exitCode !== null) return
-      await new Promise<void>((resolve) => { child.once('exit', () => { resolve() }); child.kill('SIGTERM') })
+  try {
+    await waitFor(base + readyPath, child, () => output)
+  } catch (error) {
+    if (group) await stop()
+    throw error
+  }
+  return { child, base, stop }
+}
+
+/**
+ * Stops a process group: SIGTERM to every member (uvicorn's supervisor and its workers stop
+ * on it), SIGKILL to whatever is left after 10 s; fails if anything still lives. Until then,
+ * the group dies with the bench: being a group of its own, Ctrl-C at the terminal would not
+ * reach it.
+ */
+function groupStopper (child: ChildProcess, exited: Promise<void>): () => Promise<void> {
+  const pgid = child.pid
+  const signal = (name: NodeJS.Signals): void => { try { if (pgid !== undefined) process.kill(-pgid, name) } catch {} }
+  const killNow = (): void => { signal('SIGKILL') }
+  const onSignal = (name: NodeJS.Signals): void => { killNow(); process.kill(process.pid, name) }
+  process.on('exit', killNow)
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  return async () => {
+    process.off('exit', killNow)
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+    if (pgid === undefined) return
+    signal('SIGTERM')
+    const deadline = Date.now() + 10_000
+    while (groupMembers(pgid).length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100))
+    if (groupMembers(pgid).length > 0) {
+      signal('SIGKILL')
+      await new Promise((resolve) => setTimeout(resolve, 500))
     }
+    if (child.exitCode === null && child.signalCode === null) await exited
+    const left = groupMembers(pgid)
+    if (left.length > 0) throw new Error(`processes ${left.map((member) => member.pid).join(', ')} of group ${pgid} did not stop`)
   }
 }
 
@@ -155,10 +232,9 @@ async function prepareDatabase (adminUrl: string, size: BenchSize): Promise<stri
   return url
 }
 
-async function fixture (url: string, base: string): Promise<Fixture> {
+/** 20 task ids of each user, read from a database whose tasks table has id and user_id (the service's, the peer's). */
+async function taskIdsOf (url: string, users: string[]): Promise<Map<string, string[]>> {
   const db = createDatabase({ url, poolMax: 2 })
-  const users = Array.from({ length: ACTIVE_USERS }, (_, i) => benchUser(i + 1))
-  const tokens = new Map(users.map((user) => [user, sign({ sub: user })]))
   const taskIds = new Map<string, string[]>()
   try {
     const { rows } = await sql<{ user_id: string, ids: string[] }>`
@@ -168,6 +244,13 @@ async function fixture (url: string, base: string): Promise<Fixture> {
   } finally {
     await db.destroy()
   }
+  return taskIds
+}
+
+async function fixture (url: string, base: string): Promise<Fixture> {
+  const users = Array.from({ length: ACTIVE_USERS }, (_, i) => benchUser(i + 1))
+  const tokens = new Map(users.map((user) => [user, sign({ sub: user })]))
+  const taskIds = await taskIdsOf(url, users)
   // list-deep: for 20 users, follow cursors one task a page, 100 pages in, as a client would.
   const deepCursors = new Map<string, string>()
   for (const user of users.slice(0, 20)) {
@@ -351,18 +434,19 @@ function mean (runs: Figures[]): Figures {
   return { rps: avg((f) => f.rps), p50: avg((f) => f.p50), p99: avg((f) => f.p99), non2xx: runs.reduce((sum, f) => sum + f.non2xx, 0), ...(rss.length === 0 ? {} : { rssMb: Math.max(...rss) }) }
 }
 
+interface Loaded { base: string, next: () => Request, pid?: number | undefined }
+
 /**
- * Two servers loaded in alternation, three rounds each, so drift in the machine's load hits
- * both alike; the mean figures of each.
+ * Servers loaded in alternation, three rounds each, so drift in the machine's load hits
+ * all alike; the mean figures of each, in their order.
  */
-async function alternate (first: { base: string, next: () => Request, pid?: number | undefined }, second: { base: string, next: () => Request, pid?: number | undefined }): Promise<[Figures, Figures]> {
+async function alternate<T extends Loaded[]> (...servers: T): Promise<{ [K in keyof T]: Figures }> {
   const round = Math.max(2, Math.round(DURATION / 3))
-  const runs: [Figures[], Figures[]] = [[], []]
+  const runs: Figures[][] = servers.map(() => [])
   for (let i = 0; i < 3; i++) {
-    runs[0].push(await load(first.base, first.next, round, first.pid))
-    runs[1].push(await load(second.base, second.next, round, second.pid))
+    for (const [n, server] of servers.entries()) runs[n]?.push(await load(server.base, server.next, round, server.pid))
   }
-  return [mean(runs[0]), mean(runs[1])]
+  return runs.map(mean) as { [K in keyof T]: Figures }
 }
 
 /** The floor must answer the service's bytes, or its figures compare different work. */
@@ -379,15 +463,96 @@ async function sameBytes (serviceBase: string, floorBase: string, f: Fixture): P
   }
 }
 
+/** The peer's folder (not part of this repository). */
+const PEER_DIR = path.resolve(ROOT, process.env.BENCH_PEER_DIR ?? '../shared/peers/fastapi_seed')
+/** The scenarios the peer runs: the part of the API it implements. */
+const PEER_SCENARIOS = ['list', 'get', 'create', 'update', 'search', 'mixed']
+const PEER_TARGET = 8
+/** What the peer imports, and the Debian package of each (its README names the list). */
+const PEER_PACKAGES: Record<string, string> = { fastapi: 'python3-fastapi', sqlmodel: 'python3-sqlmodel', uvicorn: 'python3-uvicorn', psycopg2: 'python3-psycopg2', jwt: 'python3-jwt', uvloop: 'python3-uvloop', httptools: 'python3-httptools', yaml: 'python3-yaml' }
+
+/**
+ * Refuses --peer before anything starts when the peer is not there or Debian's python3
+ * (start.sh runs /usr/bin/python3) lacks a package it runs on: uvicorn would run without
+ * uvloop and httptools, slower than the peer as its README describes it.
+ */
+function checkPeerInstalled (): void {
+  if (!existsSync(path.join(PEER_DIR, 'start.sh'))) throw new Error(`--peer: no start.sh in ${PEER_DIR} (BENCH_PEER_DIR names the peer's folder)`)
+  const modules = Object.keys(PEER_PACKAGES)
+  const probe = spawnSync('/usr/bin/python3', ['-c', 'import importlib.util, sys; print(" ".join(m for m in sys.argv[1:] if importlib.util.find_spec(m) is None))', ...modules], { encoding: 'utf8' })
+  const missing = probe.status === 0 ? probe.stdout.split(/\s+/).filter((module) => module !== '') : modules
+  if (missing.length > 0) {
+    const lacking = probe.status === 0 ? missing.map((module) => PEER_PACKAGES[module]).join(', ') : 'python3 itself (/usr/bin/python3 did not run)'
+    throw new Error(`--peer: Debian's python3 lacks ${lacking}; install them with:\n  apt-get update && apt-get install python3 ${Object.values(PEER_PACKAGES).join(' ')}`)
+  }
+}
+
+/**
+ * The peer on a new database of the bench's PostgreSQL server (same login), its 2 workers
+ * ready, seeded with the service's data once its start has made its tables.
+ */
+async function startPeer (adminUrl: string, size: BenchSize): Promise<{ child: ChildProcess, base: string, stop: () => Promise<void>, url: string }> {
+  const url = await recreateDatabase(adminUrl, `todo_bench_peer_${size}`)
+  // SQLAlchemy 1.4 knows PostgreSQL as postgresql:// only.
+  const env = { DATABASE_URL: url.replace(/^postgres:\/\//, 'postgresql://'), JWT_SECRET: SECRET, PYTHONDONTWRITEBYTECODE: '1' }
+  const peer = await start((port) => [String(port), '2'], env, '/ready', { program: path.join(PEER_DIR, 'start.sh'), cwd: PEER_DIR, group: true })
+  try {
+    const db = createDatabase({ url, poolMax: 2 })
+    try {
+      const started = Date.now()
+      const count = await seedPeer(db, size)
+      process.stdout.write(`# seeded ${count.toLocaleString('en')} tasks (${size}) into the peer's tables in ${((Date.now() - started) / 1000).toFixed(1)} s\n`)
+    } finally {
+      await db.destroy()
+    }
+  } catch (error) {
+    await peer.stop()
+    throw error
+  }
+  return { ...peer, url }
+}
+
+/**
+ * The peer must hold the service's tasks and answer each of its scenarios with a 2xx, or its
+ * figures compare different work: the first user's first page and a search (the same tasks,
+ * field by field, but for ids and times), then one request of each scenario.
+ */
+async function samePeerData (serviceBase: string, peerBase: string, f: Fixture, peerScenarios: Record<string, () => Request>): Promise<void> {
+  const user = [...f.tokens.keys()][0] as string
+  const headers = { authorization: `Bearer ${f.tokens.get(user) as string}` }
+  type Page = { items?: Array<Record<string, unknown>> }
+  const digest = (page: Page): string => JSON.stringify((page.items ?? []).map((t) => [t.title, t.description, t.priority, t.completed, t.tags, t.due_at === null, t.category_id === null]))
+  for (const query of ['/api/me/tasks', `/api/me/tasks?q=${SEARCH_WORDS[0] as string}&status=pending`]) {
+    const [a, b] = await Promise.all([fetch(serviceBase + query, { headers }), fetch(peerBase + query, { headers })])
+    const [ours, theirs] = [(await a.json()) as Page, (await b.json()) as Page]
+    if (a.status !== 200 || b.status !== 200 || (ours.items?.length ?? 0) === 0 || digest(ours) !== digest(theirs)) {
+      throw new Error(`the peer's answer to ${query} does not hold the service's tasks (${a.status}/${b.status}, ${ours.items?.length ?? 0}/${theirs.items?.length ?? 0} items)`)
+    }
+  }
+  for (const name of PEER_SCENARIOS) {
+    const request = (peerScenarios[name] as () => Request)()
+    const response = await fetch(peerBase + request.path, { method: request.method, headers: request.headers, body: request.body })
+    if (!response.ok) throw new Error(`the peer answers ${name}'s ${request.method} ${request.path} with ${response.status}: ${(await response.text()).slice(0, 300)}`)
+  }
+}
+
 async function runSize (adminUrl: string, size: BenchSize): Promise<Results> {
   const url = await prepareDatabase(adminUrl, size)
   const serviceEnv = { DATABASE_URL: url, JWT_SECRET: SECRET, NODE_ENV: 'production', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '0', MIGRATE_ON_START: 'false', RLS_ENABLED, RESPONSE_VALIDATION: 'false' }
   const results: Results = {}
   const service = await start(serviceCommand(), serviceEnv, '/ready')
   const floor = await start([...profiling(), '--import', 'tsx', 'scripts/bench/floor-server.ts'], { DATABASE_URL: url, JWT_SECRET: SECRET }, '/floor/health')
+  let peer: Awaited<ReturnType<typeof startPeer>> | undefined
   try {
     const f = await fixture(url, service.base)
     const s = scenarios(f)
+    let peerScenarios: Record<string, () => Request> = {}
+    if (values.peer === true && PEER_SCENARIOS.some(wanted)) {
+      peer = await startPeer(adminUrl, size)
+      // The service's requests, paths included (the peer's are the same), over the peer's task ids.
+      peerScenarios = scenarios({ tokens: f.tokens, taskIds: await taskIdsOf(peer.url, [...f.tokens.keys()]), deepCursors: new Map(), syncTokens: new Map() })
+      await samePeerData(service.base, peer.base, f, peerScenarios)
+    }
     const users = [...f.tokens.keys()]
     const auth = (user: string): Record<string, string> => ({ authorization: `Bearer ${f.tokens.get(user) as string}` })
     const floorScenarios: Record<string, () => Request> = {
@@ -400,13 +565,18 @@ async function runSize (adminUrl: string, size: BenchSize): Promise<Results> {
     for (const name of ['list', 'list-deep', 'get', 'sync', 'due-today', 'by-position', 'create', 'update', 'complete', 'move', 'search', 'mixed', 'batch']) {
       if (!wanted(name)) continue
       if (name === 'sync') await prepareSync(service.base, f)
+      // Loaded in alternation with the service: the floor, the peer, or both.
+      const others: Array<[string, Loaded]> = []
       const floorNext = floorScenarios[name]
-      if (floorNext === undefined) {
+      if (floorNext !== undefined) others.push(['floor', { base: floor.base, next: floorNext }])
+      const peerNext = peerScenarios[name]
+      if (peer !== undefined && peerNext !== undefined && PEER_SCENARIOS.includes(name)) others.push(['peer', { base: peer.base, next: peerNext }])
+      if (others.length === 0) {
         results[name] = await load(service.base, s[name] as () => Request, DURATION, service.child.pid)
       } else {
-        const [ours, theirs] = await alternate({ base: service.base, next: s[name] as () => Request, pid: service.child.pid }, { base: floor.base, next: floorNext })
+        const [ours, ...theirs] = await alternate({ base: service.base, next: s[name] as () => Request, pid: service.child.pid }, ...others.map(([, server]) => server))
         results[name] = ours
-        results[`floor-${name}`] = theirs
+        for (const [n, [label]] of others.entries()) results[`${label}-${name}`] = theirs[n] as Figures
       }
       process.stdout.write(`# ${size} ${name}: ${results[name]?.rps ?? 0} req/s\n`)
     }
@@ -454,6 +624,13 @@ async function runSize (adminUrl: string, size: BenchSize): Promise<Results> {
       process.stdout.write(`# ${size} events: mixed ${events.load.rps} req/s with 1,000 streams, delivery p99 ${events.latency.p99} ms\n`)
     }
   } finally {
+    if (peer !== undefined) {
+      // How the peer's work fell on its processes: uvicorn's workers share one socket, and a
+      // burst of new connections may all land on one of them.
+      const cpu = groupMembers(peer.child.pid as number).filter((member) => member.pid !== peer?.child.pid).map((member) => `${member.pid} ${member.cpuSeconds.toFixed(1)}`)
+      process.stdout.write(`# ${size} peer: CPU seconds of its processes (pid seconds): ${cpu.join(', ')}\n`)
+      await peer.stop()
+    }
     await floor.stop()
     await service.stop()
   }
@@ -483,6 +660,7 @@ function table (size: string, results: Results): string {
 async function main (): Promise<number> {
   const size = values.size as BenchSize
   if (size !== 'small' && size !== 'large') throw new Error('--size is small or large')
+  if (values.peer === true) checkPeerInstalled()
   // The service and the floor run on this same binary (process.execPath): figures are per Node.
   process.stdout.write(`# node ${process.versions.node} (${process.execPath})\n# building the service\n`)
   execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' })
@@ -529,6 +707,18 @@ async function main (): Promise<number> {
     const fired = small.reminders
     checks.push([`reminders: ${fired?.rps ?? 0} fired, ${fired?.non2xx ?? 0} missing or twice, lateness p99 ${fired?.p99 ?? 0} ms (target: all once, p99 < 5000)`, fired?.non2xx === 0 && (fired?.p99 ?? Infinity) < 5000, 'reminders'])
     const summary: Record<string, unknown> = { node: process.versions.node, duration: DURATION, connections: CONNECTIONS, rls: values.rls, floorRatio: { list: floorList, get: floorGet, listP99: p99List, getP99: p99Get }, peakRssMb: peak, runs }
+    if (values.peer === true) {
+      const peerRatio: Record<string, Record<string, number>> = {}
+      for (const [name, results] of Object.entries(runs)) {
+        peerRatio[name] = {}
+        for (const scenario of PEER_SCENARIOS.filter((scenario) => results[`peer-${scenario}`] !== undefined)) {
+          const r = ratio(scenario, `peer-${scenario}`, results)
+          peerRatio[name][scenario] = r
+          checks.push([`${name === 'small' ? '' : `${name} `}${scenario} / peer = ${r} (target ≥ ${PEER_TARGET})`, r >= PEER_TARGET, scenario, `peer-${scenario}`])
+        }
+      }
+      summary.peerRatio = peerRatio
+    }
     if (runs.large !== undefined) {
       const large = runs.large
       // sync: an incremental sync of 10 changes costs the same in a 1,000-task account as in a 200-task one.
