@@ -45,6 +45,9 @@ export interface DatabaseHandle {
   readonly url: string
 }
 
+/** Callers whose Kysely is kept; each is a handful of small objects. */
+const MAX_SCOPED = 1_000
+
 export function openDatabase ({ url, poolMax, statementTimeoutMs, role, preparedStatements = true, onPoolError }: DatabaseOptions): DatabaseHandle {
   const pool = new pg.Pool({
     connectionString: url,
@@ -90,6 +93,9 @@ export function openDatabase ({ url, poolMax, statementTimeoutMs, role, prepared
   // drops the broken client on release, and the error is reported here.
   pool.on('connect', (client) => { client.on('error', reportError) })
   const dialectOptions = { pool, connect, types: typeParsers, preparedStatements }
+  // A user's Kysely is kept for their next requests: made per request it was a few µs of
+  // constructors and their garbage on every one (profiled on a single-task read).
+  const perUser = new Map<string, Kysely<Database>>()
   const db = new Kysely<Database>({ dialect: new ServiceDialect(dialectOptions) })
   poolOpened(db, pool)
   return {
@@ -100,7 +106,16 @@ export function openDatabase ({ url, poolMax, statementTimeoutMs, role, prepared
     // Every statement names its user (app.user_id) whatever the role: row-level security's
     // policies read it, and so does the change record's lock (db/migrations/…_change_record.ts),
     // which must be taken before any row whether or not the policies apply.
-    forUser: (userId) => new Kysely<Database>({ dialect: new ServiceDialect({ ...dialectOptions, userId }) }),
+    forUser: (userId) => {
+      let scoped = perUser.get(userId)
+      if (scoped === undefined) {
+        scoped = new Kysely<Database>({ dialect: new ServiceDialect({ ...dialectOptions, userId }) })
+        // Recently seen callers only: the oldest goes first (a Map iterates in insertion order).
+        if (perUser.size >= MAX_SCOPED) perUser.delete(perUser.keys().next().value as string)
+        perUser.set(userId, scoped)
+      }
+      return scoped
+    },
     // The pool is ended here, not only through db.destroy(): Kysely destroys a driver only
     // if that instance ever ran a query, and with every query sent through forUser the
     // unscoped one may never have (its idle clients would then hold the process open for

@@ -7,11 +7,11 @@
  * functions (listTrash, restore, purge).
  */
 import { generateKeyBetween, generateNKeysBetween } from 'fractional-indexing'
-import { type Expression, type ExpressionBuilder, type Kysely, type RawBuilder, type SqlBool, sql } from 'kysely'
+import { type Compilable, type Expression, type ExpressionBuilder, type Kysely, type RawBuilder, type SqlBool, sql } from 'kysely'
 import { isCheckViolation, isForeignKeyViolation, isUniqueViolation } from '../database/sql-errors.js'
 import { atomically } from '../database/transactions.js'
 import type { ValidatedOperations } from '../contract/index.js'
-import { staticQuery } from '../database/static-query.js'
+import { shapedQueries, staticQuery } from '../database/static-query.js'
 import type { Database, Reminder, TaskRow, TaskWriteRow } from '../database/types.js'
 import type { Due } from '../domain/recurrence.js'
 import type { TaskChanges } from '../domain/tasks.js'
@@ -439,9 +439,9 @@ const PRIORITY_RANK: Record<string, number> = { low: 1, medium: 2, high: 3 }
  * keyset condition still bounds the index scan), the key as the cursor carries it, and how
  * a cursor's key becomes the comparison's parameter.
  */
-function sortKey (sort: TaskSort, order: SortOrder): { expression: RawBuilder<unknown>, printed: RawBuilder<unknown>, bound: (key: string) => RawBuilder<unknown> } {
+function sortKey (sort: TaskSort, order: SortOrder): { expression: RawBuilder<unknown>, printed: RawBuilder<unknown>, bound: (value: unknown) => RawBuilder<unknown>, value: (key: string) => unknown } {
   const same = (expression: RawBuilder<unknown>, cast: RawBuilder<unknown>): ReturnType<typeof sortKey> =>
-    ({ expression, printed: expression, bound: (key) => sql`${key}::${cast}` })
+    ({ expression, printed: expression, bound: (value) => sql`${value}::${cast}`, value: (key) => key })
   switch (sort) {
     case 'created_at': return same(sql`created_at`, sql`timestamptz`)
     case 'updated_at': return same(sql`updated_at`, sql`timestamptz`)
@@ -450,7 +450,7 @@ function sortKey (sort: TaskSort, order: SortOrder): { expression: RawBuilder<un
       ? sql`(CASE WHEN due_effective IS NULL THEN 'infinity'::timestamptz ELSE due_effective END)`
       : sql`(CASE WHEN due_effective IS NULL THEN '-infinity'::timestamptz ELSE due_effective END)`, sql`timestamptz`)
     // Cursors carry the priority's name (as they did before priority_rank existed).
-    case 'priority': return { expression: sql`priority_rank`, printed: sql`priority`, bound: (key) => sql`${PRIORITY_RANK[key] ?? 0}::smallint` }
+    case 'priority': return { expression: sql`priority_rank`, printed: sql`priority`, bound: (value) => sql`${value}::smallint`, value: (key) => PRIORITY_RANK[key] ?? 0 }
     // Case-insensitive, by code point (API.md).
     case 'title': return same(sql`title_sort`, sql`text COLLATE "C"`)
     // Bytewise: the column's collation is "C".
@@ -465,51 +465,100 @@ export interface TaskPageRows {
   next: { key: string, id: string } | undefined
 }
 
-/** One page of the user's tasks: a single statement, an index range scan in the sort order. */
-export async function list (db: Kysely<Database>, userId: string, query: TaskListQuery): Promise<TaskPageRows> {
+/**
+ * The values a listing binds; which of them are present, with the sort, order, status and due
+ * view, is its shape (`listShape`): every listing of one shape is the same statement.
+ */
+type ListValues = {
+  userId: string
+  priority?: string | undefined
+  categoryId?: string | undefined
+  parentId?: string | undefined
+  tag?: string | undefined
+  q?: string | undefined
+  dueAfter?: string | undefined
+  dueBefore?: string | undefined
+  afterKey?: unknown
+  afterId?: string | undefined
+  limit: number
+}
+
+function listValues (userId: string, query: TaskListQuery): ListValues {
+  return {
+    userId,
+    priority: query.priority,
+    categoryId: query.category_id,
+    parentId: query.parent_id === 'none' ? undefined : query.parent_id,
+    tag: query.tag?.trim().toLowerCase(),
+    q: query.q,
+    dueAfter: query.due_after,
+    dueBefore: query.due_before,
+    afterKey: query.after === undefined ? undefined : sortKey(query.sort, query.order).value(query.after.key),
+    // Among one parent's children the position alone pages them (buildList): no id bound.
+    afterId: query.sort === 'position' && query.parent_id !== undefined ? undefined : query.after?.id,
+    // One more than the page: whether another page follows.
+    limit: query.limit + 1
+  }
+}
+
+function listShape (query: TaskListQuery, values: ListValues): string {
+  const present = Object.entries(values).filter(([, value]) => value !== undefined).map(([name]) => name)
+  return [query.sort, query.order, query.status, query.due ?? '', query.parent_id === 'none' ? 'top' : '', ...present].join(' ')
+}
+
+/** A listing's statement, built by Kysely from its shape; `v` holds its values (or their markers). */
+function buildList (db: Kysely<Database>, query: TaskListQuery, v: ListValues): Compilable<TaskRow & { sort_key: string }> {
   const { expression, printed, bound } = sortKey(query.sort, query.order)
   const direction = query.order === 'asc' ? sql`ASC` : sql`DESC`
   // Word and tag search read the caller_tasks view, where the GIN indexes can serve them
   // under row-level security (its migration says why); the other listings read the table.
   // Typed as the table: the view has its columns, under the same name (the alias).
-  const source = (query.q !== undefined || query.tag !== undefined ? 'caller_tasks as tasks' : 'tasks') as 'tasks'
+  const source = (v.q !== undefined || v.tag !== undefined ? 'caller_tasks as tasks' : 'tasks') as 'tasks'
   let select = db.selectFrom(source)
     .select(COLUMNS)
     .select(sql<string>`(${printed})::text`.as('sort_key'))
-    .where('user_id', '=', userId).where('deleted_at', 'is', null)
+    .where('user_id', '=', v.userId).where('deleted_at', 'is', null)
   if (query.status === 'pending') select = select.where('completed', '=', false)
   if (query.status === 'completed') select = select.where('completed', '=', true)
-  if (query.priority !== undefined) select = select.where('priority', '=', query.priority)
-  if (query.category_id !== undefined) select = select.where('category_id', '=', query.category_id)
-  if (query.parent_id !== undefined) select = select.where('parent_id', query.parent_id === 'none' ? 'is' : '=', query.parent_id === 'none' ? null : query.parent_id)
-  if (query.tag !== undefined) select = select.where(sql<boolean>`tags @> ARRAY[${query.tag.trim().toLowerCase()}]::text[]`)
+  if (v.priority !== undefined) select = select.where('priority', '=', v.priority as TaskRow['priority'])
+  if (v.categoryId !== undefined) select = select.where('category_id', '=', v.categoryId)
+  if (query.parent_id === 'none') select = select.where('parent_id', 'is', null)
+  if (v.parentId !== undefined) select = select.where('parent_id', '=', v.parentId)
+  if (v.tag !== undefined) select = select.where(sql<boolean>`tags @> ARRAY[${v.tag}]::text[]`)
   // plainto_tsquery treats every character of q as text: words are ANDed, operators and
   // punctuation are never syntax. The 'simple' configuration lowercases without stemming.
-  if (query.q !== undefined) select = select.where(sql<boolean>`search @@ plainto_tsquery('simple', ${query.q})`)
-  if (query.due_after !== undefined) select = select.where('due_effective', '>=', query.due_after)
-  if (query.due_before !== undefined) select = select.where('due_effective', '<', query.due_before)
+  if (v.q !== undefined) select = select.where(sql<boolean>`search @@ plainto_tsquery('simple', ${v.q})`)
+  if (v.dueAfter !== undefined) select = select.where('due_effective', '>=', v.dueAfter)
+  if (v.dueBefore !== undefined) select = select.where('due_effective', '<', v.dueBefore)
   if (query.sort === 'due_at') {
     // The same bounds on the sort key, which the index holds: the scan starts and stops at
     // them instead of filtering the whole list (the plain conditions above keep tasks without
     // a due out, whose sort key is ±infinity).
-    if (query.due_after !== undefined) select = select.where(sql<boolean>`${expression} >= ${query.due_after}::timestamptz`)
-    if (query.due_before !== undefined) select = select.where(sql<boolean>`${expression} < ${query.due_before}::timestamptz`)
+    if (v.dueAfter !== undefined) select = select.where(sql<boolean>`${expression} >= ${v.dueAfter}::timestamptz`)
+    if (v.dueBefore !== undefined) select = select.where(sql<boolean>`${expression} < ${v.dueBefore}::timestamptz`)
   }
-  if (query.due !== undefined) select = select.where(dueView(query.due, userId))
+  if (query.due !== undefined) select = select.where(dueView(query.due, v.userId))
   // Among one parent's children positions are unique (tasks_sibling_position_idx): the
   // position alone orders and pages them, along that index (the tie on id cannot happen).
   const siblingsOnly = query.sort === 'position' && query.parent_id !== undefined
-  if (query.after !== undefined) {
+  if (v.afterKey !== undefined) {
     const comparison = query.order === 'asc' ? sql`>` : sql`<`
     select = select.where(siblingsOnly
-      ? sql<boolean>`${expression} ${comparison} ${bound(query.after.key)}`
-      : sql<boolean>`(${expression}, id) ${comparison} (${bound(query.after.key)}, ${query.after.id}::uuid)`)
+      ? sql<boolean>`${expression} ${comparison} ${bound(v.afterKey)}`
+      : sql<boolean>`(${expression}, id) ${comparison} (${bound(v.afterKey)}, ${v.afterId}::uuid)`)
   }
-  const rows = await select
+  return select
     .orderBy(sql`${expression} ${direction}`)
     .$if(!siblingsOnly, (ordered) => ordered.orderBy(sql`id ${direction}`))
-    .limit(query.limit + 1)
-    .execute()
+    .limit(v.limit)
+}
+
+const listings = shapedQueries<ListValues, TaskRow & { sort_key: string }>()
+
+/** One page of the user's tasks: a single statement, an index range scan in the sort order. */
+export async function list (db: Kysely<Database>, userId: string, query: TaskListQuery): Promise<TaskPageRows> {
+  const values = listValues(userId, query)
+  const rows = await listings(db, listShape(query, values), values, (db, markers) => buildList(db, query, markers))
   return page(rows, query.limit)
 }
 

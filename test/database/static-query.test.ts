@@ -1,12 +1,13 @@
 /**
- * staticQuery (src/database/static-query.ts): built once, each call binds its own values in
- * the right places (an argument used twice, arguments out of order), and a builder that uses
- * an argument as anything but a parameter is refused rather than silently frozen.
+ * staticQuery and shapedQueries (src/database/static-query.ts): built once a shape, each call
+ * binds its own values in the right places (a value used twice, values out of order), the
+ * text's own constants kept, absent values left out, and a builder that uses a value as
+ * anything but a parameter is refused rather than silently frozen.
  */
 import { type Kysely, sql } from 'kysely'
 import t from 'tap'
 import type { Database } from '../../src/database/types.js'
-import { staticQuery } from '../../src/database/static-query.js'
+import { shapedQueries, staticQuery } from '../../src/database/static-query.js'
 import { sharedDb } from '../helpers/database.js'
 
 t.test('staticQuery', async (t) => {
@@ -22,5 +23,23 @@ t.test('staticQuery', async (t) => {
   t.equal(builds, 1, 'built once')
 
   const shaped = staticQuery((db: Kysely<Database>, flag: boolean) => db.selectNoFrom(flag ? sql<number>`1`.as('n') : sql<number>`2`.as('n')))
-  await t.rejects(shaped(db, true), /must bind each of its 1 arguments as a parameter/, 'an argument that shapes the text is refused')
+  await t.rejects(shaped(db, true), /must bind each of its 1 values as a parameter/, 'an argument that shapes the text is refused')
+
+  const shaped2 = shapedQueries<{ a?: string | undefined, b?: number | undefined }, { a: string | null, b: number | null, c: boolean }>()
+  let shapes = 0
+  const build = (db: Kysely<Database>, v: { a?: string | undefined, b?: number | undefined }) => {
+    shapes++
+    return db.selectNoFrom([
+      (v.a === undefined ? sql<string | null>`NULL::text` : sql<string>`${v.a}::text`).as('a'),
+      (v.b === undefined ? sql<number | null>`NULL::integer` : sql<number>`${v.b}::integer`).as('b'),
+      // A constant parameter of the text, kept as it is.
+      sql<boolean>`${true}::boolean`.as('c')
+    ])
+  }
+  const shapeOf = (v: Record<string, unknown>): string => Object.keys(v).filter((k) => v[k] !== undefined).join(',')
+  const both = { a: 'x', b: 1 }
+  t.same(await shaped2(db, shapeOf(both), both, build), [{ a: 'x', b: 1, c: true }])
+  t.same(await shaped2(db, shapeOf({ a: 'y', b: 2 }), { a: 'y', b: 2 }, build), [{ a: 'y', b: 2, c: true }])
+  t.same(await shaped2(db, shapeOf({ a: undefined, b: 3 }), { a: undefined, b: 3 }, build), [{ a: null, b: 3, c: true }], 'another shape: an absent value is not bound')
+  t.equal(shapes, 2, 'one build a shape')
 })
