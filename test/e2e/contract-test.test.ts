@@ -1,19 +1,10 @@
 /** npm run contract-test passes against a freshly started server, and fails against one that breaks the contract. */
-import { execFile } from 'node:child_process'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { sharedUrl } from '../helpers/database.js'
-import { ROOT, startServer } from '../helpers/server.js'
+import { runContractTest, startServer } from '../helpers/server.js'
 import { newUserId, TEST_SECRET, tokenFor } from '../helpers/tokens.js'
-
-async function runContractTest (url: string, token: string): Promise<{ code: number, stdout: string }> {
-  return await new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'scripts/contract-test.ts', '--url', url, '--token', token], { cwd: ROOT }, (error, stdout) => {
-      resolve({ code: error === null ? 0 : (error as { code?: number }).code ?? 1, stdout })
-    })
-  })
-}
 
 t.test('npm run contract-test', async (t) => {
   t.test('passes against the service', async (t) => {

@@ -12,7 +12,7 @@
  * Skipped, saying so, where PgBouncer is not installed; CI installs it (.ci/run), and there
  * a missing PgBouncer fails instead.
  */
-import { execFile, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -21,7 +21,7 @@ import pg from 'pg'
 import t from 'tap'
 import { adminUrl, isolatedDatabase } from '../helpers/database.js'
 import { openStream } from '../helpers/event-stream.js'
-import { freePort, ROOT, startServer } from '../helpers/server.js'
+import { freePort, ROOT, runContractTest, startServer } from '../helpers/server.js'
 import { bearer, newUserId, TEST_SECRET, tokenFor } from '../helpers/tokens.js'
 import { startReceiver } from '../helpers/webhooks.js'
 
@@ -45,14 +45,6 @@ async function productionRolesSql (): Promise<string> {
   const block = /<!-- production-roles:[^>]*-->\s*```sql\n([\s\S]*?)```/.exec(readme)?.[1]
   if (block === undefined) throw new Error('README.md has no production-roles SQL block')
   return block.replace(/PASSWORD '[^']*'/, `PASSWORD '${PASSWORD}'`)
-}
-
-async function runContractTest (url: string, token: string): Promise<{ code: number, stdout: string }> {
-  return await new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'scripts/contract-test.ts', '--url', url, '--token', token], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 }, (error, stdout) => {
-      resolve({ code: error === null ? 0 : (error as { code?: number }).code ?? 1, stdout })
-    })
-  })
 }
 
 const withLogin = (url: string, port: number): string => {

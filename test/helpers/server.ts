@@ -2,7 +2,7 @@
  * The real service as a separate process (node --import tsx src/server.ts) on a free port,
  * for end-to-end tests. Resolves once it listens; stopped (SIGKILL) when the test ends.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
+import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { createServer } from 'node:net'
 import path from 'node:path'
 import type { Test } from 'tap'
@@ -51,4 +51,13 @@ export async function startServer (t: Test, env: Record<string, string>): Promis
     return await exited
   }
   return { child, baseUrl, output: () => output, stop }
+}
+
+/** `npm run contract-test` against a running service: its exit code and what it printed. */
+export async function runContractTest (url: string, token: string): Promise<{ code: number, stdout: string }> {
+  return await new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', 'scripts/contract-test.ts', '--url', url, '--token', token], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 }, (error, stdout) => {
+      resolve({ code: error === null ? 0 : (error as { code?: number }).code ?? 1, stdout })
+    })
+  })
 }
