@@ -29,6 +29,7 @@ import metrics from './plugins/metrics.js'
 import { handlers } from './routes/index.js'
 import retention from './jobs/retention.js'
 import eventHub from './events/hub.js'
+import streamWakeups from './events/wakeups.js'
 import jobQueue from './jobs/queue.js'
 import reminderJobs from './jobs/reminders.js'
 import webhookJobs from './jobs/webhooks.js'
@@ -99,6 +100,7 @@ export async function buildApp (config: Readonly<ResolvedConfig>, deps: AppDepen
   // An account deleted by any process: its streams end here, and its next request makes a new
   // user row (the auth plugin's cache would otherwise skip it).
   await app.register(eventHub, { url: config.database.directUrl, onAccountDeleted: (userId) => { app.forgetUser(userId) } })
+  await app.register(streamWakeups)
   app.decorate('eventStreamSettings', { maxStreamsPerUser: config.events.maxStreamsPerUser, heartbeatMs: config.events.heartbeatMs })
   if (config.server.responseValidation) await app.register(responseValidation)
   await app.register(contractRoutes, { handlers, infrastructurePrefixes: DOCS_ROUTES, bodyLimits: { importAccount: config.account.importMaxBytes } })

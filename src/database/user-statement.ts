@@ -23,9 +23,14 @@
  */
 import pg from 'pg'
 
-/** The setting every policy reads (db/migrations/202611240800_row_level_security.ts). */
-export const SET_USER_SQL = "SELECT set_config('app.user_id', $1, true)"
-const SET_USER_STATEMENT = 'todo_set_user'
+/**
+ * The setting every policy reads (db/migrations/202611240800_row_level_security.ts), and the
+ * promise that the service wakes the user's event streams once the write commits, so that
+ * the write itself does not notify (db/migrations/202611290400_stream_wakeups_after_commit.ts).
+ */
+export const SET_USER_SQL = "SELECT set_config('app.user_id', $1, true), set_config('app.stream_wakeups', 'after-commit', true)"
+/** Named after its text's version: a pooler's server connection may hold an earlier one. */
+const SET_USER_STATEMENT = 'todo_set_user_2'
 
 /** What pg's Result does that is used here (pg/lib/result.js; exported as pg.Result). */
 interface RowDecoder {

@@ -1,8 +1,9 @@
 /**
  * The fan-out of the event log to this process's open streams: decorates the instance with
- * `eventHub`. One dedicated connection LISTENs on `todo_events`, where every writing
- * statement of a user with an open stream notifies `<newest event number>:<user id>` when it
- * commits (db/migrations/202611281500_stream_notifications.ts); the hub tells that user's
+ * `eventHub`. One dedicated connection LISTENs on `todo_events`, where `<newest event
+ * number>:<user id>` is notified for a user with an open stream once a write of theirs has
+ * committed (events/wakeups.ts; a write made outside the service notifies from its own
+ * transaction, db/migrations/202611290400_stream_wakeups_after_commit.ts); the hub tells that user's
  * feed (user-feed.ts: one log read per change for all the user's streams here) and wakes the
  * streams, which take what follows their position. A notification only says "look again",
  * so a lost one costs only time: after the listener reconnects every feed looks again.
@@ -36,6 +37,11 @@ export interface EventHub {
   ready: (timeoutMs: number) => Promise<void>
   /** Registers a stream; `feed` is its user's log as read here, `unsubscribe` ends that. */
   subscribe: (userId: string, stream: EventStreamHandle) => { feed: UserFeed, unsubscribe: () => void }
+  /**
+   * A write of the user committed in this process: its streams here look at once, without
+   * waiting for the notification (events/wakeups.ts sends that for the other processes).
+   */
+  changed: (userId: string) => void
   /** Ends every stream, and resolves once they have finished (or after `timeoutMs`). */
   closeAll: (timeoutMs: number) => Promise<void>
 }
@@ -164,6 +170,12 @@ const eventHub: FastifyPluginAsync<EventHubOptions> = async (app, { url, onAccou
           if (mine.streams.size === 0 && users.get(userId) === mine) users.delete(userId)
         }
       }
+    },
+    changed: (userId) => {
+      const listeners = users.get(userId)
+      if (listeners === undefined) return
+      listeners.feed.announce()
+      for (const stream of listeners.streams) stream.wake()
     },
     closeAll: async (timeoutMs) => {
       for (const { streams } of users.values()) for (const stream of streams) stream.end()

@@ -26,10 +26,11 @@ const reminderJobs: FastifyPluginAsync = async (app) => {
   app.jobQueue.define('fire_reminder', async (payload) => {
     const job = payload as ReminderJob
     if (await reminders.fire(app.database.forUser(job.user_id), job.user_id, job.task_id, job.reminder, job.scheduled_for)) {
+      app.wakeStreams(job.user_id)
       // Lateness as this process's clock sees it, once the firing has committed.
       reminderFired(app, (Date.now() - Date.parse(job.scheduled_for)) / 1000)
     }
   })
 }
 
-export default fp(reminderJobs, { name: 'reminder-jobs', dependencies: ['job-queue', 'database'] })
+export default fp(reminderJobs, { name: 'reminder-jobs', dependencies: ['job-queue', 'database', 'stream-wakeups'] })

@@ -4,16 +4,20 @@
  * user's commit order. Read here; never written here.
  */
 import { type Kysely, sql } from 'kysely'
+import { staticQuery } from '../database/static-query.js'
 import type { Database } from '../database/types.js'
 import type { EventRow } from '../domain/events.js'
 
+// Built once (database/static-query.ts): a stream's feed runs it for every change.
+const selectAfter = staticQuery((db: Kysely<Database>, userId: string, after: string, limit: number) => db.selectFrom('events')
+  .select(['user_id', 'seq', 'type', 'occurred_at', 'data'])
+  .where('user_id', '=', userId).where('seq', '>', after)
+  .orderBy('seq')
+  .limit(limit))
+
 /** The user's events numbered after `after`, oldest first, at most `limit`: one range scan of the primary key. */
 export async function listAfter (db: Kysely<Database>, userId: string, after: string, limit: number): Promise<EventRow[]> {
-  return await db.selectFrom('events').select(['user_id', 'seq', 'type', 'occurred_at', 'data'])
-    .where('user_id', '=', userId).where('seq', '>', after)
-    .orderBy('seq')
-    .limit(limit)
-    .execute()
+  return await selectAfter(db, userId, after, limit)
 }
 
 /** The number of the user's oldest event still kept, or undefined when none is. */

@@ -1,0 +1,88 @@
+/**
+ * Wakes a user's event streams, in every process, once a write of theirs has committed:
+ * decorates the instance with `wakeStreams(userId)`, called for every write request that may
+ * have changed something (any non-GET answered 2xx/3xx or 5xx, after the response) and by the
+ * jobs that write events (reminders).
+ *
+ * Why after the commit and not from the writing transaction, as a NOTIFY inside it would: a
+ * transaction that notifies holds PostgreSQL's notification queue lock from before its commit
+ * until its commit record is on disk, so the writes of users with open streams committed one
+ * after the other (docs/benchmarks.md, "Event streams without the notifying writes"). Here a
+ * write commits like any other; the streams of its user in this process are woken at once
+ * (eventHub.changed), and the other processes by one short `wake_event_streams(users)` call
+ * (db/migrations/202611290400_stream_wakeups_after_commit.ts) carrying every user woken
+ * while the previous call was on its way: the notifying transactions are few and hold the
+ * lock only for themselves.
+ *
+ * What this gives up: a process that dies between a write's commit and its wake-up (a window
+ * of a round trip) leaves that change unannounced to the other processes' streams until the
+ * user's next change, or the stream's reconnect; the change itself and its event are stored,
+ * and a resumed stream reads it. A wake-up the database refuses is logged and dropped, for the
+ * same reason: it is only ever a "look again".
+ */
+import type { FastifyPluginAsync } from 'fastify'
+import fp from 'fastify-plugin'
+import { sql } from 'kysely'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** A write of the user committed: their streams here and in every process look again. */
+    wakeStreams: (userId: string) => void
+  }
+}
+
+/** Users named in one call (a bound parameter of text; the rest wait for the next call). */
+const MAX_USERS_PER_CALL = 1_000
+
+/** Methods that never change anything: their requests wake nobody. */
+const READING_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+const streamWakeups: FastifyPluginAsync = async (app) => {
+  const pending = new Set<string>()
+  let sending: Promise<void> | undefined
+
+  async function send (): Promise<void> {
+    while (pending.size > 0) {
+      const users: string[] = []
+      for (const user of pending) {
+        users.push(user)
+        pending.delete(user)
+        if (users.length === MAX_USERS_PER_CALL) break
+      }
+      try {
+        await sql`SELECT wake_event_streams(${users}::text[])`.execute(app.database.db)
+      } catch (error) {
+        app.log.warn({ err: error, users: users.length }, 'event stream wake-up not sent; those streams see the change at their next wake-up')
+      }
+    }
+  }
+
+  /** One call at a time; what is woken meanwhile goes in the next. */
+  function kick (): void {
+    if (sending !== undefined || pending.size === 0) return
+    sending = send().finally(() => {
+      sending = undefined
+      kick()
+    })
+  }
+
+  app.decorate('wakeStreams', (userId: string) => {
+    app.eventHub.changed(userId)
+    pending.add(userId)
+    kick()
+  })
+
+  app.addHook('onResponse', async (request, reply) => {
+    // Set by the auth plugin; null on unauthenticated routes and refused tokens.
+    const userId = (request.user as { id: string } | null)?.id
+    if (userId === undefined || READING_METHODS.has(request.method)) return
+    // A refusal (4xx) changed nothing; a 5xx may have come after a commit.
+    if (reply.statusCode >= 400 && reply.statusCode < 500) return
+    app.wakeStreams(userId)
+  })
+
+  // Wake-ups still on their way go out before the pool closes.
+  app.addHook('onClose', async () => { await sending })
+}
+
+export default fp(streamWakeups, { name: 'stream-wakeups', dependencies: ['database', 'event-hub'] })
