@@ -19,6 +19,7 @@ import { bearer, newUserId, tokenFor } from '../helpers/tokens.js'
 import { PUBLIC_ADDRESS, resolveTo } from '../helpers/webhooks.js'
 
 const RUNS = Number(process.env.ANSWER_RUNS ?? 10_000)
+const APP_ORIGIN = 'https://app.example.com'
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const
 
 interface Parameter { name: string, in: 'path' | 'query' | 'header' }
@@ -50,7 +51,9 @@ const MEANT: Record<string, unknown[]> = {
 }
 
 t.test(`every answer of every operation is declared (${RUNS} requests)`, async (t) => {
-  const app = await buildTestApp(t, { webhookResolve: resolveTo(PUBLIC_ADDRESS) })
+  // Browser apps of one origin may call (x-cors): some requests come from it, some from
+  // another, some as preflights.
+  const app = await buildTestApp(t, { webhookResolve: resolveTo(PUBLIC_ADDRESS), env: { CORS_ORIGINS: APP_ORIGIN } })
   const operations = listOperations(dereferencedContract())
   const perOperation = Math.ceil(RUNS / operations.length)
   let sent = 0
@@ -88,6 +91,9 @@ t.test(`every answer of every operation is declared (${RUNS} requests)`, async (
         { weight: 1, arbitrary: fc.constantFrom('', 'Bearer', 'Bearer junk', 'Basic dXNlcjpwYXNz', `Bearer ${tokenFor(user.id, { expiresIn: -3600 })}`, `Bearer ${tokenFor(user.id, { secret: 'another-secret-that-is-at-least-32-characters' })}`) }
       ),
       headers: fc.array(fc.tuple(fc.constantFrom(...headerNames, 'If-Match', 'If-None-Match', 'Idempotency-Key', 'X-Request-Id', 'Accept', 'Last-Event-ID'), fc.oneof(headerValue, fc.constant(user.id))), { maxLength: 2 }),
+      origin: fc.oneof({ weight: 6, arbitrary: fc.constant(undefined) }, { weight: 2, arbitrary: fc.constant(APP_ORIGIN) }, { weight: 1, arbitrary: fc.constantFrom('https://evil.example.net', 'null', '') }),
+      // With an Origin, OPTIONS becomes a preflight: of this operation's method, or of any.
+      preflightOf: fc.constantFrom(method, method, 'GET', 'PUT', 'TRACE'),
       // Mostly a media type the operation takes, so that bodies reach the handlers too.
       contentType: fc.oneof(
         { weight: 6, arbitrary: fc.constantFrom(...Object.keys(operation.requestBody?.content ?? { 'application/json': {} })) },
@@ -102,11 +108,13 @@ t.test(`every answer of every operation is declared (${RUNS} requests)`, async (
         // Over every limit but the import's (1 MiB; a batch 4 MiB).
         { weight: 1, arbitrary: fc.constant(JSON.stringify({ title: 'x'.repeat(4.2 * 1024 * 1024) })) }
       )
-    }).map(({ method, path: values, query, authorization, headers, contentType, body }) => {
+    }).map(({ method, path: values, query, authorization, headers, origin, preflightOf, contentType, body }) => {
       let url = path.replace(/{(\w+)}/g, (_all, name: string) => values[name] as string)
       if (query.length > 0) url += '?' + query.map(([name, value]) => `${name}=${/%/.test(value) ? value : encodeURIComponent(value)}`).join('&')
       const sentHeaders: Record<string, string> = Object.fromEntries(headers.map(([name, value]) => [name.toLowerCase(), value]))
       if (authorization !== '') sentHeaders.authorization = authorization
+      if (origin !== undefined) sentHeaders.origin = origin
+      if (origin !== undefined && method === 'OPTIONS') sentHeaders['access-control-request-method'] = preflightOf
       // An event stream that opens never ends: this one only ever asks with a cursor it cannot
       // have (its open streams are event-stream.test.ts's).
       if (operationId === 'streamEvents') sentHeaders['last-event-id'] = 'not-an-event-id'

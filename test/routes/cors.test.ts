@@ -6,7 +6,7 @@
  */
 import t from 'tap'
 import { buildTestApp, testConfig } from '../helpers/build-app.js'
-import { inject } from '../helpers/contract.js'
+import { contractViolations, inject } from '../helpers/contract.js'
 import { newUser } from '../helpers/factories.js'
 
 const APP_ORIGIN = 'https://app.example.com'
@@ -20,7 +20,7 @@ t.test('an allowed origin', async (t) => {
 
   t.test('preflights are 204 with the methods and headers the contract uses, without a token and outside every limit', async (t) => {
     for (let i = 0; i < 5; i++) {
-      const response = await app.inject({ method: 'OPTIONS', url: '/api/me/tasks/00000000-0000-4000-8000-000000000000', headers: preflight(APP_ORIGIN, 'PATCH') })
+      const response = await inject(t, app, { method: 'OPTIONS', url: '/api/me/tasks/00000000-0000-4000-8000-000000000000', headers: preflight(APP_ORIGIN, 'PATCH') })
       t.equal(response.statusCode, 204, `preflight ${i + 1}: 204, never 401 or 429`)
       t.equal(response.headers['access-control-allow-origin'], APP_ORIGIN)
       t.equal(response.body, '')
@@ -50,19 +50,19 @@ t.test('an allowed origin', async (t) => {
       t.ok(exposed.includes(header), `exposes ${header}`)
     }
     t.equal(created.headers['cross-origin-resource-policy'], 'cross-origin')
-    const refused = await app.inject({ method: 'GET', url: '/api/me', headers: { origin: APP_ORIGIN }, remoteAddress: '203.0.113.9' })
+    const refused = await inject(t, app, { method: 'GET', url: '/api/me', headers: { origin: APP_ORIGIN }, remoteAddress: '203.0.113.9' })
     t.equal(refused.statusCode, 401, 'an actual request still needs its token')
     t.equal(refused.headers['access-control-allow-origin'], APP_ORIGIN, 'and its refusal is readable by the page')
   })
 
   t.test('other origins, and OPTIONS that are not preflights, get no CORS answer', async (t) => {
-    const foreign = await app.inject({ method: 'OPTIONS', url: '/api/me/tasks', headers: preflight(OTHER_ORIGIN) })
+    const foreign = await inject(t, app, { method: 'OPTIONS', url: '/api/me/tasks', headers: preflight(OTHER_ORIGIN) })
     t.equal(foreign.statusCode, 405, 'a preflight from an unlisted origin: what any OPTIONS gets')
     t.match(foreign.headers['content-type'], /^application\/problem\+json/)
     t.notOk(foreign.headers['access-control-allow-origin'])
     t.notOk(foreign.headers['access-control-allow-methods'])
     t.match(String(foreign.headers.vary), /Origin/, 'Vary: Origin all the same, for caches')
-    const plain = await app.inject({ method: 'OPTIONS', url: '/api/me/tasks', headers: { origin: APP_ORIGIN } })
+    const plain = await inject(t, app, { method: 'OPTIONS', url: '/api/me/tasks', headers: { origin: APP_ORIGIN } })
     t.equal(plain.statusCode, 405, 'an OPTIONS without Access-Control-Request-Method is no preflight')
     t.equal(plain.headers.allow, 'GET, POST')
     const read = await inject(t, app, { method: 'GET', url: '/health', headers: { origin: OTHER_ORIGIN } })
@@ -92,4 +92,17 @@ t.test('CORS_ORIGINS takes exact origins only', async (t) => {
   t.throws(() => testConfig({ CORS_ORIGINS: 'https://a.example.com:443' }), /write it as https:\/\/a\.example\.com/)
   t.throws(() => testConfig({ CORS_ORIGINS: '*' }), /"\*" is not an origin/)
   t.throws(() => testConfig({ CORS_ORIGINS: 'ftp://a.example.com' }), /is not an origin/)
+})
+
+t.test('the contract declares the CORS answers (x-cors, x-unrouted-responses 204), and the checker holds them to it', async (t) => {
+  const preflightAnswer = { 'x-request-id': 'r', 'access-control-allow-origin': APP_ORIGIN, 'access-control-allow-methods': 'GET', 'access-control-allow-headers': 'Authorization', 'access-control-max-age': '7200' }
+  t.same(contractViolations('OPTIONS', '/api/me/tasks', { status: 204, headers: preflightAnswer, body: '' }), [], 'a preflight answer as the service gives it')
+  t.same(contractViolations('OPTIONS', '/api/me/tasks', { status: 204, headers: { 'x-request-id': 'r' }, body: '' }), [
+    'header Access-Control-Allow-Origin is missing', 'header Access-Control-Allow-Methods is missing', 'header Access-Control-Allow-Headers is missing', 'header Access-Control-Max-Age is missing'
+  ], 'a 204 to OPTIONS without the preflight headers is no declared answer')
+  t.same(contractViolations('OPTIONS', '/api/me/tasks', { status: 204, headers: preflightAnswer, body: 'x' }), ['status 204 must have no body'])
+  const health = { 'x-request-id': 'r', 'content-type': 'application/json; charset=utf-8' }
+  const body = JSON.stringify({ status: 'ok' })
+  t.same(contractViolations('GET', '/health', { status: 200, headers: { ...health, 'access-control-allow-origin': APP_ORIGIN, 'access-control-expose-headers': 'ETag' }, body }), [], "x-cors' headers may be on any answer")
+  t.same(contractViolations('GET', '/health', { status: 200, headers: { ...health, 'access-control-allow-methods': 'GET' }, body }), ['header access-control-allow-methods is not declared for status 200'], "a preflight's own headers belong to the preflight only")
 })
