@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { createServer } from 'node:http'
+import { Writable } from 'node:stream'
 import type { AddressInfo } from 'node:net'
 import { createSigner } from 'fast-jwt'
 import t, { type Test } from 'tap'
@@ -184,4 +185,26 @@ t.test('with a JWKS endpoint (JWT_JWKS_URL)', async (t) => {
     t.equal(response.statusCode, 503)
     t.ok(response.headers['retry-after'])
   })
+})
+
+t.test('each refused token is logged with why, at info, and never with the token', async (t) => {
+  const lines: string[] = []
+  const stream = new Writable({ write (chunk: Buffer, _encoding, done) { lines.push(chunk.toString()); done() } })
+  const app = await buildTestApp(t, { logger: { level: 'info', stream }, env: { JWT_ISSUER: 'https://idp.test', JWT_AUDIENCE: 'todo-api' } })
+  const good = { iss: 'https://idp.test', aud: 'todo-api' }
+  const cases: Array<[string, string]> = [
+    [tokenFor(newUserId(), { claims: good, expiresIn: -3600 }), 'The token has expired.'],
+    [tokenFor(newUserId(), { claims: good, secret: 'another-secret-that-is-at-least-32-characters' }), 'The token signature is invalid.'],
+    [tokenFor(newUserId(), { claims: { ...good, iss: 'https://evil.test' } }), 'A token claim (iss, aud) has a value that is not accepted.'],
+    [tokenFor(undefined, { claims: good }), 'The token lacks a required claim (exp, sub).'],
+    ['not.a.jwt', 'The token is malformed.']
+  ]
+  for (const [token, reason] of cases) {
+    const before = lines.length
+    const response = await inject(t, app, { method: 'GET', url: '/api/me', headers: bearer(token) })
+    t.equal(response.statusCode, 401, reason)
+    const entries = lines.slice(before).map((line) => JSON.parse(line) as { level: number, msg: string, reason?: string })
+    t.same(entries.filter((entry) => entry.msg === 'token rejected').map((entry) => [entry.level, entry.reason]), [[30, reason]], `logged at info: ${reason}`)
+    t.notOk(lines.slice(before).some((line) => line.includes(token)), 'the token is in no log line')
+  }
 })
