@@ -33,6 +33,8 @@ export class UserFeed {
   private announced = 0n
   private stale = true
   private reading: Promise<void> | undefined
+  /** When the window last took a read (Date.now()). */
+  private readAt = 0
 
   constructor (private readonly read: ReadAfter) {}
 
@@ -44,6 +46,16 @@ export class UserFeed {
     if (seq === undefined) { this.stale = true; return }
     if (seq > this.announced) this.announced = seq
     if (this.head === undefined || seq > this.head) this.stale = true
+  }
+
+  /**
+   * Look again at the next `after` if the window has not been read for `quietMs`: a stream's
+   * heartbeat calls it, so that a wake-up that never came (its writer's process died between
+   * the commit and the wake-up, events/wakeups.ts) delays an event by a heartbeat at most. One
+   * read per user per heartbeat, however many of their streams are here.
+   */
+  recheck (quietMs: number): void {
+    if (Date.now() - this.readAt >= quietMs) this.stale = true
   }
 
   /** Up to STREAM_PAGE events after `after`, in order. */
@@ -68,6 +80,7 @@ export class UserFeed {
   private adopt (position: bigint, rows: EventRow[]): void {
     this.base = position
     this.head = position
+    this.readAt = Date.now()
     this.append(rows)
     this.stale = rows.length === STREAM_PAGE || this.announced > this.head
   }
@@ -86,6 +99,7 @@ export class UserFeed {
       if (!this.stale) return
       this.stale = false
       this.reading = this.read(String(this.head), WINDOW).then((rows) => {
+        this.readAt = Date.now()
         this.append(rows)
         // More than a window was written, or a notification came while reading. (A read that
         // finds nothing ends it: a notification only ever names committed events.)

@@ -122,7 +122,10 @@ export const eventHandlers: Handlers<'streamEvents'> = {
         if (rows.length === STREAM_PAGE) continue
         const woken = await signal.wait(heartbeatMs)
         if (!state.open) break
-        if (!woken) await write(': keep-alive\n\n')
+        if (!woken) {
+          await write(': keep-alive\n\n')
+          feed.recheck(heartbeatMs)
+        }
         if (Date.now() - renewed > (TTL_SECONDS * 1000) / 3) {
           if (await eventStreams.renew(request.db, userId, streamId, TTL_SECONDS) === 'restored') feed.announce()
           renewed = Date.now()

@@ -4,7 +4,8 @@
  * user does not notify from its own transaction (which would hold PostgreSQL's notification
  * lock until its commit is on disk); the service notifies `<newest event>:<user>` once the
  * write has committed, only for users with an open stream, and never for a refused write.
- * A write made outside the service's user seam still notifies from its transaction.
+ * A write made outside the service's user seam still notifies from its transaction, and a
+ * wake-up that never came (the writer died after its commit) costs a stream a heartbeat.
  */
 import { randomUUID } from 'node:crypto'
 import { sql } from 'kysely'
@@ -14,6 +15,7 @@ import * as events from '../../src/repositories/events.js'
 import { buildTestApp } from '../helpers/build-app.js'
 import { inject } from '../helpers/contract.js'
 import { sharedDb, sharedServiceDatabase, sharedUrl } from '../helpers/database.js'
+import { openStream, streamsRegistered } from '../helpers/event-stream.js'
 import { createTask, newUser } from '../helpers/factories.js'
 import { eventually, sleep } from '../helpers/waiting.js'
 
@@ -75,4 +77,25 @@ t.test('stream wake-ups are sent after the commit', async (t) => {
     t.equal(forUser(watched.id).length, before + 1, 'the refused write notified nothing')
     t.same(forUser(unwatched.id), [], 'a user without a stream is never notified')
   })
+})
+
+t.test('a wake-up that never came delays an event by a heartbeat at most', async (t) => {
+  // The event hub listens on DATABASE_URL: the shared database the app works on.
+  const app = await buildTestApp(t, { env: { DATABASE_URL: sharedUrl(), EVENTS_HEARTBEAT_MS: '400' } })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const baseUrl = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
+  const service = sharedServiceDatabase(t)
+  const user = newUser('unwoken')
+  const task = await createTask(t, app, user, { title: 'Before the stream' })
+  const stream = await openStream(baseUrl, user.headers)
+  t.teardown(() => { stream.close() })
+  t.equal(stream.status, 200)
+  await streamsRegistered(sharedDb(t), user.id, 1)
+  // Written through the user seam, as a request would be, but nobody calls wakeStreams: as if
+  // the writing process had died right after its commit.
+  await service.forUser(user.id).transaction().execute(async (trx) => {
+    await trx.updateTable('tasks').set({ title: 'Changed with no wake-up', version: sql<number>`version + 1` }).where('user_id', '=', user.id).where('id', '=', task.id as string).execute()
+  })
+  await stream.until((received) => received.some((event) => event.type === 'task.updated' && (event.data as { title?: string }).title === 'Changed with no wake-up'), 3_000)
+  t.pass('the stream looked again at its heartbeat and sent the event')
 })
