@@ -2142,7 +2142,10 @@ export interface components {
              * @description 1 for the first try, 2 for the first retry, and so on.
              */
             attempt: number;
-            /** @description The receiver's HTTP status; null when none was received. */
+            /**
+             * Format: int32
+             * @description The receiver's HTTP status; null when none was received.
+             */
             status_code: number | null;
             /**
              * @description What went wrong before a status arrived, or null: `timeout` (no status line within
