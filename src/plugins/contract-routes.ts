@@ -7,10 +7,11 @@
  * @fastify/cors's `OPTIONS *`, registered before this plugin when CORS_ORIGINS is set: it
  * answers preflights of the declared routes and hands every other OPTIONS to the 405 handler).
  *
- * Adds three named `preValidation` hooks, in this order: refuseForeignUser (403 when
- * `{user_id}` is neither the caller's id nor `me`), refuseUnsafeParameters (400 for NUL or
- * lone surrogates in query and path values) and checkBody (415 for a media type the
- * operation does not accept, 400 for a missing required body).
+ * Adds three named hooks, in this order: refuseForeignUser in `preParsing`, before the body
+ * is read (403 when `{user_id}` is neither the caller's id nor `me`), then in `preValidation`
+ * refuseUnsafeParameters (400 for NUL or lone surrogates in query and path values) and
+ * checkBody (415 for a media type the operation does not accept, 400 for a missing required
+ * body).
  */
 import type { FastifyPluginAsync, FastifyRequest, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'

@@ -44,3 +44,34 @@ t.test('401, then 403, then the body', async (t) => {
     })
   }
 })
+
+// Operations that take no body still read one a client sends (413/415/400 on one's own path):
+// on another user's path the 403 comes first there too.
+const withoutBodies = listOperations().filter((o) => o.path.includes('{user_id}') && o.operation.requestBody === undefined && o.method !== 'GET')
+
+t.test('401, then 403, then the body, where no body is declared', async (t) => {
+  const app = await buildTestApp(t)
+  const caller = newUser('caller')
+  const victim = newUser('victim')
+  t.ok(withoutBodies.length >= 5, `${withoutBodies.length} operations with a {user_id}, no body, not GET: ${withoutBodies.map((o) => o.operationId).join(', ')}`)
+  const bodies: Array<[string, Record<string, string>, string]> = [
+    ['malformed JSON', { 'content-type': 'application/json' }, '{"title": '],
+    ['an unaccepted media type', { 'content-type': 'text/plain' }, 'title=x'],
+    ['a body over the limit', { 'content-type': 'application/json' }, JSON.stringify({ title: 'x'.repeat(1024 * 1024) })]
+  ]
+  for (const { operationId, method, path } of withoutBodies) {
+    const url = (user: string): string => path
+      .replace('{user_id}', encodeURIComponent(user))
+      .replace(/\{(task_id|category_id|webhook_id)\}/, '6f1c1f5e-8d5b-4a57-9a3e-2d9c6f7b8a10')
+    t.test(operationId, async (t) => {
+      for (const [what, headers, payload] of bodies) {
+        const foreign = await app.inject({ method, url: url(victim.id), headers: { ...caller.headers, ...headers }, payload })
+        t.equal(foreign.statusCode, 403, `another user's path with ${what}: 403`)
+        const anonymous = await app.inject({ method, url: url(victim.id), headers: { ...bearer(tokenFor(caller.id, { secret: 'a-different-secret-of-at-least-32-chars' })), ...headers }, payload })
+        t.equal(anonymous.statusCode, 401, `a bad token with ${what}: 401`)
+        const own = await app.inject({ method, url: url('me'), headers: { ...caller.headers, ...headers }, payload })
+        t.ok([400, 413, 415].includes(own.statusCode), `one's own path with ${what}: ${own.statusCode}`)
+      }
+    })
+  }
+})
