@@ -1,7 +1,8 @@
 /**
  * npm run check:breaking in a repository with no release tag: it compares with the contract
  * before its latest change, so removing a field without a new major fails and adding one
- * passes (it used to compare HEAD with itself there).
+ * passes (it used to compare HEAD with itself there). With a release tag (v*): with the
+ * contract of the latest one, however many commits followed it.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -62,4 +63,40 @@ t.test('check:breaking with no release tag', async (t) => {
   result = check()
   t.equal(result.status, 0, 'a field added to a schema that shared responses answer, minor version: passes')
   t.match(result.output, /2\.1\.0 .*→ 2\.2\.0: 0 breaking/)
+})
+
+t.test('check:breaking with a release tag compares with the tagged contract', async (t) => {
+  const repo = mkdtempSync(path.join(tmpdir(), 'todo-breaking-tag-'))
+  t.teardown(() => { rmSync(repo, { recursive: true, force: true }) })
+  const git = (...args: string[]): void => { execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: repo, stdio: 'ignore' }) }
+  const contract = parse(readFileSync(path.join(ROOT, 'openapi.yaml'), 'utf8'))
+  const write = (edit: (doc: any) => void): void => {
+    const doc = structuredClone(contract)
+    edit(doc)
+    writeFileSync(path.join(repo, 'openapi.yaml'), stringify(doc))
+  }
+  const check = (): { status: number | null, output: string } => {
+    const run = spawnSync(process.execPath, ['--import', tsx, script], { cwd: repo, encoding: 'utf8' })
+    return { status: run.status, output: run.stdout + run.stderr }
+  }
+  const withoutTags = (doc: any): void => { delete doc.components.schemas.Task.properties.tags; doc.components.schemas.Task.required = doc.components.schemas.Task.required.filter((f: string) => f !== 'tags') }
+  git('init', '-q', '-b', 'main')
+  write((doc) => { doc.info.version = '1.0.0' })
+  git('add', 'openapi.yaml')
+  git('commit', '-q', '-m', 'release')
+  git('tag', 'v1.0.0')
+  // Two commits after the release: the removal, then an unrelated change. Without the tag the
+  // guard would compare the last with the one before it, where the removal is already made.
+  write((doc) => { doc.info.version = '1.1.0'; withoutTags(doc) })
+  git('commit', '-q', '-am', 'remove tags')
+  write((doc) => { doc.info.version = '1.1.0'; withoutTags(doc); doc.info.description += '\nMore.' })
+  git('commit', '-q', '-am', 'describe more')
+  let result = check()
+  t.equal(result.status, 1, 'a removal since the release, same major: fails, whatever came after it')
+  t.match(result.output, /v1\.0\.0/)
+  t.match(result.output, /breaking: .*tags/)
+  write((doc) => { doc.info.version = '2.0.0'; withoutTags(doc) })
+  git('commit', '-q', '-am', '2.0.0')
+  result = check()
+  t.equal(result.status, 0, 'with a new major version: passes')
 })
