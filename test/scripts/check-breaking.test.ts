@@ -8,27 +8,38 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { parse, stringify } from 'yaml'
 import { ROOT } from '../helpers/server.js'
 
 const script = path.join(ROOT, 'scripts/check-breaking.ts')
 const tsx = import.meta.resolve('tsx')
 
-t.test('check:breaking with no release tag', async (t) => {
+/**
+ * A new git repository for the guard to run in, removed when the test ends: `git` runs a git
+ * command there, `write` writes this project's openapi.yaml edited by `edit`, `check` runs
+ * check:breaking there.
+ */
+function contractRepository (t: Test): { git: (...args: string[]) => void, write: (edit: (doc: any) => void) => void, check: () => { status: number | null, output: string } } {
   const repo = mkdtempSync(path.join(tmpdir(), 'todo-breaking-'))
   t.teardown(() => { rmSync(repo, { recursive: true, force: true }) })
-  const git = (...args: string[]): void => { execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: repo, stdio: 'ignore' }) }
   const contract = parse(readFileSync(path.join(ROOT, 'openapi.yaml'), 'utf8'))
-  const write = (edit: (doc: any) => void): void => {
-    const doc = structuredClone(contract)
-    edit(doc)
-    writeFileSync(path.join(repo, 'openapi.yaml'), stringify(doc))
+  return {
+    git: (...args) => { execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: repo, stdio: 'ignore' }) },
+    write: (edit) => {
+      const doc = structuredClone(contract)
+      edit(doc)
+      writeFileSync(path.join(repo, 'openapi.yaml'), stringify(doc))
+    },
+    check: () => {
+      const run = spawnSync(process.execPath, ['--import', tsx, script], { cwd: repo, encoding: 'utf8' })
+      return { status: run.status, output: run.stdout + run.stderr }
+    }
   }
-  const check = (): { status: number | null, output: string } => {
-    const run = spawnSync(process.execPath, ['--import', tsx, script], { cwd: repo, encoding: 'utf8' })
-    return { status: run.status, output: run.stdout + run.stderr }
-  }
+}
+
+t.test('check:breaking with no release tag', async (t) => {
+  const { git, write, check } = contractRepository(t)
   git('init', '-q', '-b', 'main')
   write(() => {})
   git('add', 'openapi.yaml')
@@ -66,19 +77,7 @@ t.test('check:breaking with no release tag', async (t) => {
 })
 
 t.test('check:breaking with a release tag compares with the tagged contract', async (t) => {
-  const repo = mkdtempSync(path.join(tmpdir(), 'todo-breaking-tag-'))
-  t.teardown(() => { rmSync(repo, { recursive: true, force: true }) })
-  const git = (...args: string[]): void => { execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: repo, stdio: 'ignore' }) }
-  const contract = parse(readFileSync(path.join(ROOT, 'openapi.yaml'), 'utf8'))
-  const write = (edit: (doc: any) => void): void => {
-    const doc = structuredClone(contract)
-    edit(doc)
-    writeFileSync(path.join(repo, 'openapi.yaml'), stringify(doc))
-  }
-  const check = (): { status: number | null, output: string } => {
-    const run = spawnSync(process.execPath, ['--import', tsx, script], { cwd: repo, encoding: 'utf8' })
-    return { status: run.status, output: run.stdout + run.stderr }
-  }
+  const { git, write, check } = contractRepository(t)
   const withoutTags = (doc: any): void => { delete doc.components.schemas.Task.properties.tags; doc.components.schemas.Task.required = doc.components.schemas.Task.required.filter((f: string) => f !== 'tags') }
   git('init', '-q', '-b', 'main')
   write((doc) => { doc.info.version = '1.0.0' })
