@@ -5,8 +5,7 @@
  * A transaction that NOTIFYs takes PostgreSQL's notification queue lock before it commits
  * and keeps it until its commit record is flushed (async.c, PreCommit_Notify): committing
  * writers of users with open streams went one after the other, each waiting for the one
- * before to reach the disk. With 1,000 streams open, the mixed load ran at 0.68-0.86 of its
- * throughput without them; with the notification removed from the writes, at 1.0.
+ * before to reach the disk (docs/benchmarks.md, "Event streams without the notifying writes").
  * - notify_event_streams (the statement trigger on events) no longer notifies for statements
  *   the service sends as a user: those carry `app.stream_wakeups = 'after-commit'`
  *   (src/database/user-statement.ts), and the service wakes the user's streams once its write

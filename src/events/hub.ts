@@ -6,9 +6,10 @@
  * transaction, db/migrations/202611290400_stream_wakeups_after_commit.ts); the hub tells that user's
  * feed (user-feed.ts: one log read per change for all the user's streams here) and wakes the
  * streams, which take what follows their position. A notification only says "look again",
- * so a lost one costs only time: after the listener reconnects every feed looks again.
- * PostgreSQL LISTEN/NOTIFY rather than Redis: the notification is sent only if the change
- * commits, needs no second server, and every process of the service already has the database.
+ * so a lost one costs only time: after the listener reconnects every feed looks again, and
+ * each feed looks again at its streams' heartbeat anyway (user-feed.ts, `recheck`).
+ * PostgreSQL LISTEN/NOTIFY rather than Redis: it needs no second server, and every process of
+ * the service already has the database.
  * `closeAll()` (run before the server closes) ends every stream cleanly.
  * The same connection LISTENs on `todo_account_deleted`, which an account's deletion
  * notifies with the user's id when it commits (db/migrations/202611282200_account_deletion.ts):

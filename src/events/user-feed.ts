@@ -33,8 +33,10 @@ export class UserFeed {
   private announced = 0n
   private stale = true
   private reading: Promise<void> | undefined
-  /** When the window last took a read (Date.now()). */
+  /** When the window last took a read (performance.now()). */
   private readAt = 0
+  /** How many announcements came: one that comes during the first read is not lost by it. */
+  private announcements = 0
 
   constructor (private readonly read: ReadAfter) {}
 
@@ -43,6 +45,7 @@ export class UserFeed {
    * anything (after a listener reconnect) when it did not.
    */
   announce (seq?: bigint): void {
+    this.announcements++
     if (seq === undefined) { this.stale = true; return }
     if (seq > this.announced) this.announced = seq
     if (this.head === undefined || seq > this.head) this.stale = true
@@ -55,15 +58,17 @@ export class UserFeed {
    * read per user per heartbeat, however many of their streams are here.
    */
   recheck (quietMs: number): void {
-    if (Date.now() - this.readAt >= quietMs) this.stale = true
+    // Half the heartbeat: a timer may fire a little early, and the next heartbeat is a whole one away.
+    if (performance.now() - this.readAt >= quietMs / 2) this.stale = true
   }
 
   /** Up to STREAM_PAGE events after `after`, in order. */
   async after (after: string): Promise<EventRow[]> {
     const position = BigInt(after)
     if (this.base === undefined) {
+      const announcements = this.announcements
       const rows = await this.read(after, STREAM_PAGE)
-      if (this.base === undefined) this.adopt(position, rows)
+      if (this.base === undefined) this.adopt(position, rows, this.announcements !== announcements)
       return rows
     }
     if (position < this.base) return await this.read(after, STREAM_PAGE)
@@ -77,12 +82,13 @@ export class UserFeed {
     return rows
   }
 
-  private adopt (position: bigint, rows: EventRow[]): void {
+  /** The first read: `announcedMeanwhile`, something may have committed while it was out. */
+  private adopt (position: bigint, rows: EventRow[], announcedMeanwhile: boolean): void {
     this.base = position
     this.head = position
-    this.readAt = Date.now()
+    this.readAt = performance.now()
     this.append(rows)
-    this.stale = rows.length === STREAM_PAGE || this.announced > this.head
+    this.stale = announcedMeanwhile || rows.length === STREAM_PAGE || this.announced > this.head
   }
 
   /**
@@ -99,7 +105,7 @@ export class UserFeed {
       if (!this.stale) return
       this.stale = false
       this.reading = this.read(String(this.head), WINDOW).then((rows) => {
-        this.readAt = Date.now()
+        this.readAt = performance.now()
         this.append(rows)
         // More than a window was written, or a notification came while reading. (A read that
         // finds nothing ends it: a notification only ever names committed events.)

@@ -1,8 +1,10 @@
 /**
  * Wakes a user's event streams, in every process, once a write of theirs has committed:
  * decorates the instance with `wakeStreams(userId)`, called for every write request that may
- * have changed something (any non-GET answered 2xx/3xx or 5xx, after the response) and by the
- * jobs that write events (reminders).
+ * have changed something (any non-GET answered 2xx/3xx or 5xx, as its answer is sent: in
+ * `onSend`, which runs whether or not the client is still there, unlike `onResponse`) and by
+ * the jobs that write events (reminders). A batch's parts do not wake: their transaction is
+ * the batch's, which wakes once it has committed.
  *
  * Why after the commit and not from the writing transaction, as a NOTIFY inside it would: a
  * transaction that notifies holds PostgreSQL's notification queue lock from before its commit
@@ -15,10 +17,10 @@
  * lock only for themselves.
  *
  * What this gives up: a process that dies between a write's commit and its wake-up (a window
- * of a round trip) leaves that change unannounced to the other processes' streams until the
- * user's next change, or the stream's reconnect; the change itself and its event are stored,
- * and a resumed stream reads it. A wake-up the database refuses is logged and dropped, for the
- * same reason: it is only ever a "look again".
+ * of a round trip) leaves that change unannounced to the other processes' streams until their
+ * next look: each user's feed looks again at a stream's heartbeat (user-feed.ts, `recheck`).
+ * The change and its event are stored either way. A wake-up the database refuses is logged and
+ * dropped, for the same reason: it is only ever a "look again".
  */
 import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
@@ -72,17 +74,20 @@ const streamWakeups: FastifyPluginAsync = async (app) => {
     kick()
   })
 
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onSend', async (request, reply, payload) => {
     // Set by the auth plugin; null on unauthenticated routes and refused tokens.
     const userId = (request.user as { id: string } | null)?.id
-    if (userId === undefined || READING_METHODS.has(request.method)) return
     // A refusal (4xx) changed nothing; a 5xx may have come after a commit.
-    if (reply.statusCode >= 400 && reply.statusCode < 500) return
-    app.wakeStreams(userId)
+    const changing = userId !== undefined && !READING_METHODS.has(request.method) && request.batchPart === null &&
+      (reply.statusCode < 400 || reply.statusCode >= 500)
+    if (changing) app.wakeStreams(userId)
+    return payload
   })
 
-  // Wake-ups still on their way go out before the pool closes.
-  app.addHook('onClose', async () => { await sending })
+  // Wake-ups still on their way go out before the pool closes (a call may start another).
+  app.addHook('onClose', async () => {
+    for (let running = sending; running !== undefined; running = sending) await running
+  })
 }
 
 export default fp(streamWakeups, { name: 'stream-wakeups', dependencies: ['database', 'event-hub'] })

@@ -13,6 +13,7 @@ import * as reminders from '../../src/repositories/reminders.js'
 import { buildTestApp } from '../helpers/build-app.js'
 import { inject } from '../helpers/contract.js'
 import { isolatedDatabase } from '../helpers/database.js'
+import { openStream, streamsRegistered } from '../helpers/event-stream.js'
 import { createTask, newUser, type TestUser } from '../helpers/factories.js'
 import { eventually, sleep } from '../helpers/waiting.js'
 
@@ -170,4 +171,19 @@ t.test('after a stop: late within 24 hours, dropped past them', async (t) => {
   const twice = await Promise.all([0, 1].map(async () => await reminders.fire(database.forUser(user.id), user.id, task.id, 0, fresh)))
   t.same(twice.sort(), [false, true], 'two runs of one job at once: fired once')
   t.equal(await reminders.fire(database.forUser(user.id), user.id, task.id, 0, inSeconds(-120)), false, 'a time the reminder no longer has: not fired')
+})
+
+t.test('a fired reminder reaches an open stream of its user at once, not at the next heartbeat', async (t) => {
+  // The event hub listens on this file's database; heartbeats (the streams' own look-again)
+  // 15 s apart, longer than the wait below.
+  const server = await buildTestApp(t, { database, env: { JOB_CONCURRENCY: '2', DATABASE_URL: url, EVENTS_HEARTBEAT_MS: '15000' } })
+  const baseUrl = await server.listen({ host: '127.0.0.1', port: 0 })
+  const user = newUser()
+  const stream = await openStream(baseUrl, user.headers)
+  t.teardown(() => { stream.close() })
+  t.equal(stream.status, 200)
+  await streamsRegistered(db, user.id, 1)
+  const task = await createTask(t, server, user, { title: 'Streamed reminder', reminders: [{ at: inSeconds(1) }] })
+  await stream.until((events) => events.some((event) => event.type === 'reminder.fired' && (event.data as { task: { id: string } }).task.id === task.id), 10_000)
+  t.pass('the reminder.fired event came on the stream')
 })
