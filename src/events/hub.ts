@@ -73,6 +73,12 @@ function parsePayload (payload: string): { userId: string, seq: bigint } | undef
 
 const RECONNECT_MS = [100, 500, 1_000, 2_000, 5_000]
 
+/** Something committed for the user (up to `seq`, when known): their feed and streams here look again. */
+function wakeUser ({ feed, streams }: Listeners, seq?: bigint): void {
+  feed.announce(seq)
+  for (const stream of streams) stream.wake()
+}
+
 const eventHub: FastifyPluginAsync<EventHubOptions> = async (app, { url, onAccountDeleted }) => {
   const users = new Map<string, Listeners>()
   countOpenStreams(app, () => { let open = 0; for (const { streams } of users.values()) open += streams.size; return open })
@@ -84,10 +90,7 @@ const eventHub: FastifyPluginAsync<EventHubOptions> = async (app, { url, onAccou
   let closing = false
 
   const wakeAll = (): void => {
-    for (const { feed, streams } of users.values()) {
-      feed.announce()
-      for (const stream of streams) stream.wake()
-    }
+    for (const listeners of users.values()) wakeUser(listeners)
   }
 
   async function connect (): Promise<void> {
@@ -104,8 +107,7 @@ const eventHub: FastifyPluginAsync<EventHubOptions> = async (app, { url, onAccou
       if (notified === undefined) return
       const listeners = users.get(notified.userId)
       if (listeners === undefined) return
-      listeners.feed.announce(notified.seq)
-      for (const stream of listeners.streams) stream.wake()
+      wakeUser(listeners, notified.seq)
     })
     next.on('error', (error) => { app.log.warn({ err: error }, 'event listener connection failed') })
     next.on('end', () => {
@@ -175,8 +177,7 @@ const eventHub: FastifyPluginAsync<EventHubOptions> = async (app, { url, onAccou
     changed: (userId) => {
       const listeners = users.get(userId)
       if (listeners === undefined) return
-      listeners.feed.announce()
-      for (const stream of listeners.streams) stream.wake()
+      wakeUser(listeners)
     },
     closeAll: async (timeoutMs) => {
       for (const { streams } of users.values()) for (const stream of streams) stream.end()
