@@ -47,6 +47,8 @@ export interface AppDependencies {
   logger?: boolean | object
   /** Host name resolution for webhook targets (tests); otherwise the system's (dns.lookup). */
   webhookResolve?: ResolveHost
+  /** How long an event stream's registration outlives its last renewal (tests shorten it); otherwise 60 s. */
+  streamRegistrationTtlSeconds?: number
 }
 
 export async function buildApp (config: Readonly<ResolvedConfig>, deps: AppDependencies = {}): Promise<FastifyInstance> {
@@ -99,7 +101,11 @@ export async function buildApp (config: Readonly<ResolvedConfig>, deps: AppDepen
   await app.register(rateLimit, { perMinute: config.rateLimit.perMinute, unauthenticatedPerMinute: config.rateLimit.unauthenticatedPerMinute, redisUrl: config.rateLimit.redisUrl })
   // An account deleted by any process: its streams end here, and its next request makes a new
   // user row (the auth plugin's cache would otherwise skip it).
-  await app.register(eventHub, { url: config.database.directUrl, onAccountDeleted: (userId) => { app.forgetUser(userId) } })
+  await app.register(eventHub, {
+    url: config.database.directUrl,
+    onAccountDeleted: (userId) => { app.forgetUser(userId) },
+    ...(deps.streamRegistrationTtlSeconds === undefined ? {} : { registrationTtlSeconds: deps.streamRegistrationTtlSeconds })
+  })
   await app.register(streamWakeups)
   app.decorate('eventStreamSettings', { maxStreamsPerUser: config.events.maxStreamsPerUser, heartbeatMs: config.events.heartbeatMs })
   if (config.server.responseValidation) await app.register(responseValidation)

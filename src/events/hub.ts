@@ -11,6 +11,9 @@
  * PostgreSQL LISTEN/NOTIFY rather than Redis: it needs no second server, and every process of
  * the service already has the database.
  * `closeAll()` (run before the server closes) ends every stream cleanly.
+ * The hub also keeps the streams' registrations (event_streams rows, which bound a user's
+ * streams across processes and tell writers whom to wake) alive: one statement per user with
+ * streams here every third of the registrations' lapse, not one per stream.
  * The same connection LISTENs on `todo_account_deleted`, which an account's deletion
  * notifies with the user's id when it commits (db/migrations/202611282200_account_deletion.ts):
  * that user's streams here end at once, and `onAccountDeleted` is told. The connection is
@@ -20,6 +23,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import pg from 'pg'
 import { countOpenStreams } from '../metrics/signals.js'
+import * as eventStreams from '../repositories/event-streams.js'
 import * as events from '../repositories/events.js'
 import { UserFeed } from './user-feed.js'
 
@@ -27,8 +31,10 @@ const EVENTS_CHANNEL = 'todo_events'
 const ACCOUNT_DELETED_CHANNEL = 'todo_account_deleted'
 
 export interface EventStreamHandle {
-  /** Wakes the stream: something may have been written for its user. */
-  wake: () => void
+  /** The stream's registration (event_streams.id), renewed by the hub while the stream is subscribed. */
+  id: string
+  /** Wakes the stream: something may have been written for its user (up to event `seq`, when known). */
+  wake: (seq?: bigint) => void
   /** Ends the stream (shutdown). */
   end: () => void
 }
@@ -36,8 +42,14 @@ export interface EventStreamHandle {
 export interface EventHub {
   /** Resolves once the listener is connected; rejects after `timeoutMs` without it. */
   ready: (timeoutMs: number) => Promise<void>
-  /** Registers a stream; `feed` is its user's log as read here, `unsubscribe` ends that. */
-  subscribe: (userId: string, stream: EventStreamHandle) => { feed: UserFeed, unsubscribe: () => void }
+  /** How long a stream's registration lives without a renewal (a crashed process's lapse). */
+  registrationTtlSeconds: number
+  /**
+   * Registers a stream; `feed` is its user's log as read here. `unsubscribe` ends that, and
+   * resolves once no renewal that could put the stream's registration back is under way (its
+   * row may then be deleted for good).
+   */
+  subscribe: (userId: string, stream: EventStreamHandle) => { feed: UserFeed, unsubscribe: () => Promise<void> }
   /**
    * A write of the user committed in this process: its streams here look at once, without
    * waiting for the notification (events/wakeups.ts sends that for the other processes).
@@ -57,11 +69,17 @@ export interface EventHubOptions {
   url: string
   /** Called with the id of a user whose account was deleted, by this process or another. */
   onAccountDeleted?: (userId: string) => void
+  /** A stream registration's lapse without renewal (tests shorten it); 60 s by default. */
+  registrationTtlSeconds?: number
 }
 
 interface Listeners {
   feed: UserFeed
   streams: Set<EventStreamHandle>
+  /** Renews the streams' registrations every third of their lapse. */
+  renewal: NodeJS.Timeout
+  /** A renewal under way. */
+  renewing: Promise<void> | undefined
 }
 
 /** `<seq>:<user id>`: the number first, as a user id may itself hold a colon. */
@@ -76,10 +94,10 @@ const RECONNECT_MS = [100, 500, 1_000, 2_000, 5_000]
 /** Something committed for the user (up to `seq`, when known): their feed and streams here look again. */
 function wakeUser ({ feed, streams }: Listeners, seq?: bigint): void {
   feed.announce(seq)
-  for (const stream of streams) stream.wake()
+  for (const stream of streams) stream.wake(seq)
 }
 
-const eventHub: FastifyPluginAsync<EventHubOptions> = async (app, { url, onAccountDeleted }) => {
+const eventHub: FastifyPluginAsync<EventHubOptions> = async (app, { url, onAccountDeleted, registrationTtlSeconds = 60 }) => {
   const users = new Map<string, Listeners>()
   countOpenStreams(app, () => { let open = 0; for (const { streams } of users.values()) open += streams.size; return open })
   let client: pg.Client | undefined
@@ -128,6 +146,23 @@ const eventHub: FastifyPluginAsync<EventHubOptions> = async (app, { url, onAccou
     wakeAll()
   }
 
+  /**
+   * Keeps the registrations of the user's streams here alive. One that lapsed meanwhile is put
+   * back, and the streams look again: writers may have skipped waking them. A renewal that
+   * fails is logged and tried again at the next: the registrations have two more thirds of
+   * their lapse, and a stream whose registration lapsed still sees every change by its
+   * heartbeat.
+   */
+  function renew (userId: string, listeners: Listeners): void {
+    if (listeners.renewing !== undefined) return
+    const ids = [...listeners.streams].map((stream) => stream.id)
+    listeners.renewing = eventStreams.renew(app.database.forUser(userId), userId, ids, registrationTtlSeconds).then(({ restored }) => {
+      if (restored > 0) wakeUser(listeners)
+    }, (error: unknown) => {
+      app.log.warn({ err: error }, 'event stream registrations not renewed; trying again later')
+    }).finally(() => { listeners.renewing = undefined })
+  }
+
   /** The account is gone: its streams here end (each unsubscribes as its response ends). */
   function accountDeleted (userId: string): void {
     const listeners = users.get(userId)
@@ -158,19 +193,30 @@ const eventHub: FastifyPluginAsync<EventHubOptions> = async (app, { url, onAccou
         new Promise<never>((_resolve, reject) => setTimeout(() => { reject(new Error('event listener not connected')) }, timeoutMs).unref())
       ])
     },
+    registrationTtlSeconds,
     subscribe: (userId, stream) => {
       let listeners = users.get(userId)
       if (listeners === undefined) {
-        listeners = { feed: new UserFeed(async (after, limit) => await events.listAfter(app.database.forUser(userId), userId, after, limit)), streams: new Set() }
+        const created: Listeners = {
+          feed: new UserFeed(async (after, limit) => await events.listAfter(app.database.forUser(userId), userId, after, limit)),
+          streams: new Set(),
+          renewal: setInterval(() => { renew(userId, created) }, (registrationTtlSeconds * 1000) / 3).unref(),
+          renewing: undefined
+        }
+        listeners = created
         users.set(userId, listeners)
       }
       const mine = listeners
       mine.streams.add(stream)
       return {
         feed: mine.feed,
-        unsubscribe: () => {
+        unsubscribe: async () => {
           mine.streams.delete(stream)
-          if (mine.streams.size === 0 && users.get(userId) === mine) users.delete(userId)
+          if (mine.streams.size === 0 && users.get(userId) === mine) {
+            clearInterval(mine.renewal)
+            users.delete(userId)
+          }
+          await mine.renewing
         }
       }
     },

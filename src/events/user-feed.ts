@@ -29,6 +29,8 @@ export class UserFeed {
   private base: bigint | undefined
   private head: bigint | undefined
   private rows: EventRow[] = []
+  /** `rows`' numbers, parsed once: every stream of the user looks them up at every wake-up. */
+  private seqs: bigint[] = []
   /** The newest number a notification announced that has not been read yet. */
   private announced = 0n
   private stale = true
@@ -37,6 +39,8 @@ export class UserFeed {
   private readAt = 0
   /** How many announcements came: one that comes during the first read is not lost by it. */
   private announcements = 0
+  /** A numbered announcement came while a read was out: that read may have begun before its commit. */
+  private announcedWhileReading = false
 
   constructor (private readonly read: ReadAfter) {}
 
@@ -48,7 +52,12 @@ export class UserFeed {
     this.announcements++
     if (seq === undefined) { this.stale = true; return }
     if (seq > this.announced) this.announced = seq
-    if (this.head === undefined || seq > this.head) this.stale = true
+    if (this.head !== undefined && seq <= this.head) return
+    // A read out now decides when it is back, by what it brought: the notification of a write
+    // usually lands while the read that write's own wake-up started is still out, and that
+    // read has it (events/wakeups.ts wakes this process's streams first).
+    if (this.reading !== undefined) this.announcedWhileReading = true
+    else this.stale = true
   }
 
   /**
@@ -74,12 +83,10 @@ export class UserFeed {
     if (position < this.base) return await this.read(after, STREAM_PAGE)
     await this.refresh()
     if (this.head === undefined || position > this.head) return await this.read(after, STREAM_PAGE)
-    const rows: EventRow[] = []
-    for (const row of this.rows) {
-      if (BigInt(row.seq) > position) rows.push(row)
-      if (rows.length === STREAM_PAGE) break
-    }
-    return rows
+    // The first kept row after `position` (usually none, or the last few: look from the end).
+    let first = this.seqs.length
+    while (first > 0 && (this.seqs[first - 1] as bigint) > position) first--
+    return this.rows.slice(first, first + STREAM_PAGE)
   }
 
   /** The first read: `announcedMeanwhile`, something may have committed while it was out. */
@@ -104,27 +111,41 @@ export class UserFeed {
       }
       if (!this.stale) return
       this.stale = false
+      this.announcedWhileReading = false
       this.reading = this.read(String(this.head), WINDOW).then((rows) => {
+        // Not in a finally: an announcement between this and a finally would find a read
+        // still out and leave the decision to it, which has already decided.
+        this.reading = undefined
         this.readAt = performance.now()
         this.append(rows)
-        // More than a window was written, or a notification came while reading. (A read that
-        // finds nothing ends it: a notification only ever names committed events.)
-        if (rows.length === WINDOW || (rows.length > 0 && this.announced > (this.head as bigint))) this.stale = true
+        // More than a window was written, or a notification named an event this read did not
+        // bring. Once more only if this read brought something or the notification came while
+        // it was out (it may have begun before that commit): a read that began after the
+        // notification and finds nothing ends it (a notification only names committed events).
+        const behind = this.announced > (this.head as bigint) && (rows.length > 0 || this.announcedWhileReading)
+        this.announcedWhileReading = false
+        if (rows.length === WINDOW || behind) this.stale = true
       }, (error: unknown) => {
+        this.reading = undefined
+        this.announcedWhileReading = false
         this.stale = true
         throw error
-      }).finally(() => { this.reading = undefined })
+      })
     }
   }
 
   private append (rows: EventRow[]): void {
     if (rows.length === 0) return
-    this.rows.push(...rows)
-    this.head = BigInt((rows[rows.length - 1] as EventRow).seq)
+    for (const row of rows) {
+      this.rows.push(row)
+      this.seqs.push(BigInt(row.seq))
+    }
+    this.head = this.seqs[this.seqs.length - 1] as bigint
     const excess = this.rows.length - WINDOW
     if (excess > 0) {
-      this.base = BigInt((this.rows[excess - 1] as EventRow).seq)
+      this.base = this.seqs[excess - 1] as bigint
       this.rows.splice(0, excess)
+      this.seqs.splice(0, excess)
     }
   }
 }

@@ -42,18 +42,20 @@ export async function open (db: Kysely<Database>, userId: string, streamId: stri
 }
 
 /**
- * Keeps the stream's row alive for another `ttlSeconds`. A stream that was held up past its
- * lapse (a client not reading, a slow database) may find its row swept: it is put back, and
- * 'restored' says that writers may have skipped waking it meanwhile.
+ * Keeps the user's streams' rows (those open in one process) alive for another `ttlSeconds`, in
+ * one statement. A stream that was held up past its lapse (a process too busy to renew, a slow
+ * database) may find its row swept: it is put back, and the count of those put back says that
+ * writers may have skipped waking them meanwhile.
  */
-export async function renew (db: Kysely<Database>, userId: string, streamId: string, ttlSeconds: number): Promise<'renewed' | 'restored'> {
-  const row = await db.insertInto('event_streams')
-    .values({ user_id: userId, id: streamId, expires_at: sql<string>`now() + ${ttlSeconds} * interval '1 second'` })
+export async function renew (db: Kysely<Database>, userId: string, streamIds: readonly string[], ttlSeconds: number): Promise<{ restored: number }> {
+  if (streamIds.length === 0) return { restored: 0 }
+  const rows = await db.insertInto('event_streams')
+    .values(streamIds.map((id) => ({ user_id: userId, id, expires_at: sql<string>`now() + ${ttlSeconds} * interval '1 second'` })))
     .onConflict((oc) => oc.columns(['user_id', 'id']).doUpdateSet({ expires_at: (eb) => eb.ref('excluded.expires_at') }))
     // xmax is 0 on a row this statement inserted, not on one it updated.
     .returning(sql<boolean>`xmax = 0`.as('inserted'))
-    .executeTakeFirstOrThrow()
-  return row.inserted ? 'restored' : 'renewed'
+    .execute()
+  return { restored: rows.filter((row) => row.inserted).length }
 }
 
 /**

@@ -2,7 +2,8 @@
  * The event stream (API.md part two, "Events", Stream): server-sent events written by hand on
  * the raw response — a few lines, where a helper library would still leave us the parts that
  * matter here (registering the stream and fixing its start in one transaction, reading the
- * log after each wake-up, renewing the registration, ending on shutdown).
+ * log after each wake-up, ending on shutdown). The registration is renewed by the event hub
+ * (events/hub.ts), for all of a user's streams in this process at once.
  */
 import { randomUUID } from 'node:crypto'
 import type { FastifyReply } from 'fastify'
@@ -14,8 +15,6 @@ import type { Handlers } from './types.js'
 
 /** What an EventSource waits before reconnecting. */
 const RETRY_MS = 3_000
-/** A stream's registration lapses this long after its last renewal (a crashed process's too). */
-const TTL_SECONDS = 60
 
 export interface StreamSettings {
   maxStreamsPerUser: number
@@ -43,22 +42,35 @@ const format = (row: EventRow): string => {
   return frame
 }
 
-/** A wake-up that is never lost: one that comes while nobody waits is kept for the next wait. */
-function waker (): { wake: () => void, wait: (ms: number) => Promise<boolean> } {
-  let pending = false
-  let resolve: ((woken: boolean) => void) | undefined
+/**
+ * A stream's wake-ups, never lost: one that comes while the stream is busy is kept for its next
+ * wait. A wake-up naming an event (a notification: "the user's newest is n") is dropped when
+ * the stream has sent n already: its user's write woke it once in the writing process, and the
+ * notification of the same write comes a moment later to every process.
+ */
+function waker (): { wake: (seq?: bigint) => void, wait: (ms: number, sent: bigint) => Promise<boolean> } {
+  /** What came meanwhile: nothing, something unnamed (look in any case), or up to a number. */
+  let pending: false | true | bigint = false
+  let waiting: { sent: bigint, resolve: (woken: boolean) => void } | undefined
   return {
-    wake: () => {
-      if (resolve === undefined) { pending = true; return }
-      const done = resolve
-      resolve = undefined
-      done(true)
+    wake: (seq) => {
+      if (waiting === undefined) {
+        if (seq === undefined || pending === false) pending = seq ?? true
+        else if (pending !== true && seq > pending) pending = seq
+        return
+      }
+      if (seq !== undefined && seq <= waiting.sent) return
+      const { resolve } = waiting
+      waiting = undefined
+      resolve(true)
     },
-    wait: async (ms) => {
-      if (pending) { pending = false; return true }
-      return await new Promise<boolean>((_resolve) => {
-        const timer = setTimeout(() => { resolve = undefined; _resolve(false) }, ms)
-        resolve = (woken) => { clearTimeout(timer); _resolve(woken) }
+    wait: async (ms, sent) => {
+      const came = pending
+      pending = false
+      if (came === true || (came !== false && came > sent)) return true
+      return await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => { waiting = undefined; resolve(false) }, ms)
+        waiting = { sent, resolve: (woken) => { clearTimeout(timer); resolve(woken) } }
       })
     }
   }
@@ -76,7 +88,8 @@ export const eventHandlers: Handlers<'streamEvents'> = {
       throw new ApiProblem('service-unavailable', 'Event streams are unavailable for the moment.', { headers: { 'retry-after': '5' } })
     }
     const streamId = randomUUID()
-    const opened = await eventStreams.open(request.db, userId, streamId, { ttlSeconds: TTL_SECONDS, max: maxStreamsPerUser, resumeAfter })
+    const hub = request.server.eventHub
+    const opened = await eventStreams.open(request.db, userId, streamId, { ttlSeconds: hub.registrationTtlSeconds, max: maxStreamsPerUser, resumeAfter })
     if (opened === 'full') {
       throw new ApiProblem('rate-limited', `At most ${maxStreamsPerUser} event streams may be open at once.`, { headers: { 'retry-after': String(Math.ceil(RETRY_MS / 1000)) } })
     }
@@ -92,7 +105,7 @@ export const eventHandlers: Handlers<'streamEvents'> = {
     const state = { open: true }
     const signal = waker()
     const end = (): void => { state.open = false; signal.wake() }
-    const { feed, unsubscribe } = request.server.eventHub.subscribe(userId, { wake: signal.wake, end })
+    const { feed, unsubscribe } = hub.subscribe(userId, { id: streamId, wake: signal.wake, end })
     raw.on('close', end)
     reply.hijack()
     // The headers the hooks set (request id, security headers), then the stream's own.
@@ -111,7 +124,6 @@ export const eventHandlers: Handlers<'streamEvents'> = {
     }
     try {
       await write(`retry: ${RETRY_MS}\n\n`)
-      let renewed = Date.now()
       while (state.open) {
         const rows = await feed.after(after)
         for (const row of rows) {
@@ -120,15 +132,11 @@ export const eventHandlers: Handlers<'streamEvents'> = {
           after = row.seq
         }
         if (rows.length === STREAM_PAGE) continue
-        const woken = await signal.wait(heartbeatMs)
+        const woken = await signal.wait(heartbeatMs, BigInt(after))
         if (!state.open) break
         if (!woken) {
           await write(': keep-alive\n\n')
           feed.recheck(heartbeatMs)
-        }
-        if (Date.now() - renewed > (TTL_SECONDS * 1000) / 3) {
-          if (await eventStreams.renew(request.db, userId, streamId, TTL_SECONDS) === 'restored') feed.announce()
-          renewed = Date.now()
         }
       }
     } catch (error) {
@@ -136,7 +144,7 @@ export const eventHandlers: Handlers<'streamEvents'> = {
       request.log.warn({ err: error }, 'event stream ended by an error')
     } finally {
       raw.end()
-      unsubscribe()
+      await unsubscribe()
       await eventStreams.close(request.db, userId, streamId).catch((error: unknown) => {
         request.log.warn({ err: error }, 'event stream registration not removed; it lapses by itself')
       })

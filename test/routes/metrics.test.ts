@@ -5,6 +5,7 @@
  * process metrics. The configuration's refusals, and nothing at all with METRICS_PORT unset.
  * The real server (one process, and a cluster summed by its primary): test/e2e/metrics-server.test.ts.
  */
+import { randomUUID } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import type { FastifyInstance } from 'fastify'
 import { sql } from 'kysely'
@@ -224,9 +225,9 @@ t.test('the layers below report by themselves', { skip: await layersReport() ? f
   const { app, endpoint } = await withMetrics(t, { database: handle })
   await Promise.all(Array.from({ length: 3 }, async () => await sql`SELECT pg_sleep(0.05)`.execute(handle.db)))
   await sql`SELECT 1 / 0`.execute(handle.db).catch(() => {})
-  const stream = app.eventHub.subscribe(newUser().id, { wake: () => {}, end: () => {} })
+  const stream = app.eventHub.subscribe(newUser().id, { id: randomUUID(), wake: () => {}, end: () => {} })
   const { text } = await scrape(endpoint.url)
-  stream.unsubscribe()
+  await stream.unsubscribe()
   t.equal(sample(text, 'todo_db_pool_max_connections'), 1)
   t.ok((sample(text, 'todo_db_pool_wait_seconds_count') ?? 0) >= 4, 'every statement waited for the one connection')
   t.ok((sample(text, 'todo_db_statement_errors_total', { code: '22012' }) ?? 0) >= 1, 'division by zero, by its SQLSTATE')

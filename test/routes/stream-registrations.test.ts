@@ -1,0 +1,66 @@
+/**
+ * Event stream registrations (event_streams rows: they bound a user's streams across processes
+ * and tell writers whom to wake) are kept alive by the event hub (src/events/hub.ts), one
+ * statement per user every third of their lapse, for as long as the streams are open; a
+ * registration swept meanwhile is put back and its streams look again; a closed stream's
+ * registration is gone for good.
+ */
+import { sql } from 'kysely'
+import t from 'tap'
+import { buildTestApp } from '../helpers/build-app.js'
+import { sharedDb, sharedServiceDatabase, sharedUrl } from '../helpers/database.js'
+import { openStream, streamsRegistered } from '../helpers/event-stream.js'
+import { createTask, newUser } from '../helpers/factories.js'
+import { sleep } from '../helpers/waiting.js'
+
+/** Lapse of a registration in these tests: renewed every second. */
+const TTL_SECONDS = 3
+
+t.test('stream registrations', async (t) => {
+  // A heartbeat far longer than the test: only a renewal can make a stream look again here.
+  const app = await buildTestApp(t, { env: { DATABASE_URL: sharedUrl(), EVENTS_HEARTBEAT_MS: '15000' }, streamRegistrationTtlSeconds: TTL_SECONDS })
+  const baseUrl = await app.listen({ host: '127.0.0.1', port: 0 })
+  const owner = sharedDb(t)
+  const live = async (userId: string): Promise<number> => (await owner.selectFrom('event_streams').select('id')
+    .where('user_id', '=', userId).where('expires_at', '>', sql<string>`now()`).execute()).length
+
+  t.test('stay alive past their lapse while the streams are open', async (t) => {
+    const user = newUser('long-lived')
+    const streams = await Promise.all([openStream(baseUrl, user.headers), openStream(baseUrl, user.headers)])
+    t.teardown(() => { for (const stream of streams) stream.close() })
+    await streamsRegistered(owner, user.id, 2)
+    await sleep((TTL_SECONDS + 1.5) * 1000)
+    t.equal(await live(user.id), 2, `both registrations are live ${TTL_SECONDS + 1.5} s after opening (lapse ${TTL_SECONDS} s)`)
+  })
+
+  t.test('a registration swept while its stream is open is put back, and the stream looks again', async (t) => {
+    const user = newUser('swept')
+    const task = await createTask(t, app, user, { title: 'Before' })
+    const stream = await openStream(baseUrl, user.headers)
+    t.teardown(stream.close)
+    await streamsRegistered(owner, user.id, 1)
+    // As the retention job sweeps a registration it believes lapsed.
+    await owner.deleteFrom('event_streams').where('user_id', '=', user.id).execute()
+    // A change nobody wakes the stream for (written through the user seam, as a request is, but
+    // with no wake-up): with a 15 s heartbeat, only the renewal's look-again can bring it.
+    await sharedServiceDatabase(t).forUser(user.id).transaction().execute(async (trx) => {
+      await trx.updateTable('tasks').set({ title: 'While unregistered', version: sql<number>`version + 1` })
+        .where('user_id', '=', user.id).where('id', '=', task.id as string).execute()
+    })
+    await stream.until((events) => events.some((event) => (event.data as { title?: string }).title === 'While unregistered'), 3_000)
+    t.equal(await live(user.id), 1, 'the registration is back')
+  })
+
+  t.test('a closed stream\'s registration is not put back by a renewal', async (t) => {
+    const user = newUser('closed')
+    const staying = await openStream(baseUrl, user.headers)
+    t.teardown(staying.close)
+    const leaving = await openStream(baseUrl, user.headers)
+    await streamsRegistered(owner, user.id, 2)
+    leaving.close()
+    await streamsRegistered(owner, user.id, 1)
+    // Two renewals of the user's remaining stream.
+    await sleep(2_500)
+    t.equal((await owner.selectFrom('event_streams').select('id').where('user_id', '=', user.id).execute()).length, 1, 'only the open stream is registered')
+  })
+})

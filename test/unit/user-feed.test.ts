@@ -1,0 +1,157 @@
+/**
+ * src/events/user-feed.ts: one reader of a user's event log for all their streams in a process.
+ * Its promise to a stream: the call of `after` that follows a wake-up brings every event
+ * announced before that call, in order, with no gap and no duplicate; and it reads the log
+ * once per change, not once per stream or once per announcement of the same change.
+ * The log here is an array read with the database's visibility: a read sees what was
+ * committed when it began, and comes back whenever the test (or fast-check's scheduler) lets it.
+ */
+import fc from 'fast-check'
+import t from 'tap'
+import type { EventRow } from '../../src/domain/events.js'
+import { UserFeed } from '../../src/events/user-feed.js'
+
+function log (): { rows: EventRow[], commit: () => bigint, newest: () => bigint } {
+  const rows: EventRow[] = []
+  return {
+    rows,
+    commit: () => {
+      const seq = BigInt(rows.length + 1)
+      rows.push({ user_id: 'u', seq: String(seq), type: 'task.updated', occurred_at: '2026-11-29T12:00:00Z', data: { n: rows.length } })
+      return seq
+    },
+    newest: () => BigInt(rows.length)
+  }
+}
+
+/** A read that sees what is committed now and returns when `release` is called. */
+function heldReads (committed: EventRow[]): { read: (after: string, limit: number) => Promise<EventRow[]>, count: () => number, release: () => void } {
+  let count = 0
+  const held: Array<() => void> = []
+  return {
+    read: async (after, limit) => {
+      count++
+      const seen = committed.filter((row) => BigInt(row.seq) > BigInt(after)).slice(0, limit)
+      await new Promise<void>((resolve) => held.push(resolve))
+      return seen
+    },
+    count: () => count,
+    release: () => { for (const resolve of held.splice(0)) resolve() }
+  }
+}
+
+const seqs = (rows: EventRow[]): string[] => rows.map((row) => row.seq)
+
+t.test('the notification of a write, landing while the read its wake-up started is out, costs no second read', async (t) => {
+  const { rows, commit } = log()
+  const reads = heldReads(rows)
+  const feed = new UserFeed(reads.read)
+  const first = feed.after('0')
+  reads.release()
+  t.same(await first, [], 'adopted, nothing yet')
+  // The write commits; its process wakes its streams (unnamed), which read; its notification
+  // ("the newest is 1") lands while that read is out.
+  const seq = commit()
+  feed.announce()
+  const streams = [feed.after('0'), feed.after('0'), feed.after('0')]
+  await new Promise((resolve) => setImmediate(resolve))
+  feed.announce(seq)
+  reads.release()
+  for (const stream of await Promise.all(streams)) t.same(seqs(stream), ['1'], 'every stream has the event')
+  t.equal(reads.count(), 2, 'one read for the adoption, one for the change: the notification added none')
+  t.same(seqs(await feed.after('1')), [], 'and nothing more is read afterwards')
+  t.equal(reads.count(), 2)
+})
+
+t.test('a notification landing while a read that began before its commit is out is not lost', async (t) => {
+  const { rows, commit } = log()
+  const reads = heldReads(rows)
+  const feed = new UserFeed(reads.read)
+  const first = feed.after('0')
+  reads.release()
+  await first
+  feed.announce()
+  const stream = feed.after('0')
+  await new Promise((resolve) => setImmediate(resolve))
+  // The read is out and saw nothing; now event 1 commits and is announced.
+  const seq = commit()
+  feed.announce(seq)
+  reads.release()
+  await new Promise((resolve) => setImmediate(resolve))
+  reads.release()
+  t.same(seqs(await stream), ['1'], 'the feed read once more and brought it')
+})
+
+t.test('an announcement naming an event already read reads nothing', async (t) => {
+  const { rows, commit } = log()
+  const reads = heldReads(rows)
+  const feed = new UserFeed(reads.read)
+  const first = feed.after('0')
+  reads.release()
+  await first
+  const seq = commit()
+  feed.announce(seq)
+  const got = feed.after('0')
+  await new Promise((resolve) => setImmediate(resolve))
+  reads.release()
+  t.same(seqs(await got), ['1'])
+  const count = reads.count()
+  feed.announce(seq)
+  t.same(seqs(await feed.after('1')), [])
+  t.equal(reads.count(), count, 'no read')
+})
+
+t.test('in any interleaving, the call that follows an announcement brings everything announced before it', async (t) => {
+  const step = fc.oneof(
+    fc.constant({ kind: 'commit' as const }),
+    fc.constant({ kind: 'announce-named' as const }),
+    fc.constant({ kind: 'announce-unnamed' as const }),
+    fc.record({ kind: fc.constant('stream' as const), stream: fc.integer({ min: 0, max: 2 }) }),
+    // A read out comes back (which one: the scheduler's choice).
+    fc.constant({ kind: 'release' as const })
+  )
+  await fc.assert(fc.asyncProperty(fc.scheduler(), fc.array(step, { minLength: 1, maxLength: 60 }), async (s, steps) => {
+    const { rows, commit, newest } = log()
+    const feed = new UserFeed(async (after, limit) => {
+      const seen = rows.filter((row) => BigInt(row.seq) > BigInt(after)).slice(0, limit)
+      return await s.schedule(Promise.resolve(seen))
+    })
+    /** What each stream has been sent, and the newest number announced so far. */
+    const sent = [0n, 0n, 0n]
+    const busy = [false, false, false]
+    let announced = 0n
+    const problems: string[] = []
+    const call = (stream: number): void => {
+      if (busy[stream] === true) return
+      busy[stream] = true
+      const from = sent[stream] as bigint
+      const owed = announced
+      feed.after(String(from)).then((got) => {
+        let expected = from
+        for (const row of got) {
+          if (BigInt(row.seq) !== expected + 1n) problems.push(`stream ${stream}: ${row.seq} after ${expected}`)
+          expected = BigInt(row.seq)
+        }
+        if (expected < owed) problems.push(`stream ${stream}: called after ${owed} was announced, brought up to ${expected}`)
+        sent[stream] = expected
+        busy[stream] = false
+      }, (error: unknown) => { problems.push(String(error)) })
+    }
+    // The feed's first read (its adoption) done: the steps exercise the reads that follow.
+    const adopted = feed.after('0')
+    await s.waitAll()
+    await adopted
+    for (const next of steps) {
+      if (next.kind === 'commit') commit()
+      else if (next.kind === 'announce-named') { if (newest() > 0n) { announced = newest(); feed.announce(newest()) } } else if (next.kind === 'announce-unnamed') { announced = newest(); feed.announce() } else if (next.kind === 'stream') call(next.stream)
+      else if (s.count() > 0) await s.waitOne()
+    }
+    // Every read back, and every call's continuation run (a call served from the window needs no read).
+    do {
+      await s.waitAll()
+      await new Promise((resolve) => setImmediate(resolve))
+    } while (s.count() > 0)
+    return problems.length === 0 || (() => { throw new Error(problems.join('\n')) })()
+  }), { numRuns: 1000 })
+  t.pass('1,000 interleavings')
+})
