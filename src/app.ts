@@ -24,6 +24,7 @@ import security from './plugins/security.js'
 import { serializeRequest } from './plugins/request-log.js'
 import rateLimit from './plugins/rate-limit.js'
 import requestId, { genRequestId } from './plugins/request-id.js'
+import unusedConnections from './plugins/unused-connections.js'
 import responseValidation from './plugins/response-validation.js'
 import metrics from './plugins/metrics.js'
 import { handlers } from './routes/index.js'
@@ -85,6 +86,7 @@ export async function buildApp (config: Readonly<ResolvedConfig>, deps: AppDepen
   app.setValidatorCompiler(createValidatorCompiler())
 
   await app.register(requestId)
+  await app.register(unusedConnections)
   await app.register(problems)
   await app.register(bodyParsers)
   await app.register(security)

@@ -45,9 +45,9 @@ export interface EventHub {
   /** How long a stream's registration lives without a renewal (a crashed process's lapse). */
   registrationTtlSeconds: number
   /**
-   * Registers a stream; `feed` is its user's log as read here. `unsubscribe` ends that, and
-   * resolves once no renewal that could put the stream's registration back is under way (its
-   * row may then be deleted for good).
+   * Registers a stream; `feed` is its user's log as read here. `unsubscribe` ends that and
+   * removes the stream's registration (after any renewal under way, which would put it back);
+   * it never rejects (a registration not removed lapses by itself).
    */
   subscribe: (userId: string, stream: EventStreamHandle) => { feed: UserFeed, unsubscribe: () => Promise<void> }
   /**
@@ -80,6 +80,8 @@ interface Listeners {
   renewal: NodeJS.Timeout
   /** A renewal under way. */
   renewing: Promise<void> | undefined
+  /** When the last renewal that succeeded began (performance.now()), or the first stream subscribed. */
+  renewedAt: number
 }
 
 /** `<seq>:<user id>`: the number first, as a user id may itself hold a colon. */
@@ -99,6 +101,8 @@ function wakeUser ({ feed, streams }: Listeners, seq?: bigint): void {
 
 const eventHub: FastifyPluginAsync<EventHubOptions> = async (app, { url, onAccountDeleted, registrationTtlSeconds = 60 }) => {
   const users = new Map<string, Listeners>()
+  /** Streams unsubscribed whose registrations are still being removed. */
+  const departing = new Set<Promise<void>>()
   countOpenStreams(app, () => { let open = 0; for (const { streams } of users.values()) open += streams.size; return open })
   let client: pg.Client | undefined
   let connected: Promise<void> | undefined
@@ -147,17 +151,23 @@ const eventHub: FastifyPluginAsync<EventHubOptions> = async (app, { url, onAccou
   }
 
   /**
-   * Keeps the registrations of the user's streams here alive. One that lapsed meanwhile is put
-   * back, and the streams look again: writers may have skipped waking them. A renewal that
-   * fails is logged and tried again at the next: the registrations have two more thirds of
-   * their lapse, and a stream whose registration lapsed still sees every change by its
-   * heartbeat.
+   * Keeps the registrations of the user's streams here alive. When they may have lapsed
+   * meanwhile (the last renewal that succeeded is a lapse ago, or a registration was swept and
+   * is put back), the streams look again: writers skipped waking them while they were lapsed.
+   * A renewal that fails is logged and tried again at the next: the registrations have two
+   * more thirds of their lapse, and a stream whose registration lapsed still sees every change
+   * by its heartbeat. (A stream stays open meanwhile, as it would with the database away: its
+   * next log read fails and ends it if the database is gone.)
    */
   function renew (userId: string, listeners: Listeners): void {
     if (listeners.renewing !== undefined) return
-    const ids = [...listeners.streams].map((stream) => stream.id)
+    const startedAt = performance.now()
+    const lapsed = startedAt - listeners.renewedAt >= registrationTtlSeconds * 1000
+    // In key order, as other statements lock a user's registrations: two never wait on each other.
+    const ids = [...listeners.streams].map((stream) => stream.id).sort()
     listeners.renewing = eventStreams.renew(app.database.forUser(userId), userId, ids, registrationTtlSeconds).then(({ restored }) => {
-      if (restored > 0) wakeUser(listeners)
+      listeners.renewedAt = startedAt
+      if (restored > 0 || lapsed) wakeUser(listeners)
     }, (error: unknown) => {
       app.log.warn({ err: error }, 'event stream registrations not renewed; trying again later')
     }).finally(() => { listeners.renewing = undefined })
@@ -201,7 +211,8 @@ const eventHub: FastifyPluginAsync<EventHubOptions> = async (app, { url, onAccou
           feed: new UserFeed(async (after, limit) => await events.listAfter(app.database.forUser(userId), userId, after, limit)),
           streams: new Set(),
           renewal: setInterval(() => { renew(userId, created) }, (registrationTtlSeconds * 1000) / 3).unref(),
-          renewing: undefined
+          renewing: undefined,
+          renewedAt: performance.now()
         }
         listeners = created
         users.set(userId, listeners)
@@ -216,7 +227,16 @@ const eventHub: FastifyPluginAsync<EventHubOptions> = async (app, { url, onAccou
             clearInterval(mine.renewal)
             users.delete(userId)
           }
-          await mine.renewing
+          const leaving = (async () => {
+            // A renewal under way would put the registration back after its deletion: it goes first.
+            await mine.renewing
+            await eventStreams.close(app.database.forUser(userId), userId, stream.id)
+          })().catch((error: unknown) => {
+            app.log.warn({ err: error }, 'event stream registration not removed; it lapses by itself')
+          })
+          departing.add(leaving)
+          await leaving
+          departing.delete(leaving)
         }
       }
     },
@@ -227,9 +247,9 @@ const eventHub: FastifyPluginAsync<EventHubOptions> = async (app, { url, onAccou
     },
     closeAll: async (timeoutMs) => {
       for (const { streams } of users.values()) for (const stream of streams) stream.end()
-      // A stream unsubscribes once its response has ended.
+      // A stream unsubscribes once its response has ended, and is gone once its registration is.
       const deadline = Date.now() + timeoutMs
-      while (users.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10))
+      while ((users.size > 0 || departing.size > 0) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10))
     }
   } satisfies EventHub)
 

@@ -34,7 +34,7 @@ export class UserFeed {
   /** The newest number a notification announced that has not been read yet. */
   private announced = 0n
   private stale = true
-  private reading: Promise<void> | undefined
+  private reading: Promise<boolean> | undefined
   /** When the window last took a read (performance.now()). */
   private readAt = 0
   /** How many announcements came: one that comes during the first read is not lost by it. */
@@ -82,7 +82,9 @@ export class UserFeed {
     }
     if (position < this.base) return await this.read(after, STREAM_PAGE)
     await this.refresh()
-    if (this.head === undefined || position > this.head) return await this.read(after, STREAM_PAGE)
+    // Outside the window now: ahead of it, or behind it when the reads moved it on (more was
+    // written than it holds). Such a stream reads the log itself.
+    if (this.head === undefined || position > this.head || position < this.base) return await this.read(after, STREAM_PAGE)
     // The first kept row after `position` (usually none, or the last few: look from the end).
     let first = this.seqs.length
     while (first > 0 && (this.seqs[first - 1] as bigint) > position) first--
@@ -99,39 +101,51 @@ export class UserFeed {
   }
 
   /**
-   * Reads what was announced since the last read, once for every stream waiting on it. A read
-   * in flight is waited for even when nothing new was announced since it began: what it
-   * brings is what the caller was woken for.
+   * Brings the window up to everything announced before this call, with one read for every
+   * stream waiting on it. A read already out may have begun before what woke the caller: it
+   * is waited for, then the window is read again if it is stale. A full read means more is
+   * committed, which nothing would wake the caller for again: reading goes on while reads come
+   * back full. What is announced after the call is for the caller's next wake-up, so a user
+   * written to without a pause does not hold their streams in here.
    */
   private async refresh (): Promise<void> {
-    for (;;) {
-      if (this.reading !== undefined) {
-        await this.reading
-        continue
+    if (this.reading !== undefined) await this.reading
+    let full = false
+    for (let first = true; first || full; first = false) {
+      // A read out now began after the call (another stream's): it serves this one too.
+      if (this.reading === undefined) {
+        if (!this.stale) return
+        this.reading = this.startRead()
       }
-      if (!this.stale) return
-      this.stale = false
-      this.announcedWhileReading = false
-      this.reading = this.read(String(this.head), WINDOW).then((rows) => {
-        // Not in a finally: an announcement between this and a finally would find a read
-        // still out and leave the decision to it, which has already decided.
-        this.reading = undefined
-        this.readAt = performance.now()
-        this.append(rows)
-        // More than a window was written, or a notification named an event this read did not
-        // bring. Once more only if this read brought something or the notification came while
-        // it was out (it may have begun before that commit): a read that began after the
-        // notification and finds nothing ends it (a notification only names committed events).
-        const behind = this.announced > (this.head as bigint) && (rows.length > 0 || this.announcedWhileReading)
-        this.announcedWhileReading = false
-        if (rows.length === WINDOW || behind) this.stale = true
-      }, (error: unknown) => {
-        this.reading = undefined
-        this.announcedWhileReading = false
-        this.stale = true
-        throw error
-      })
+      full = await this.reading
     }
+  }
+
+  /** One read of what follows the window; resolves with whether it came back full. */
+  private async startRead (): Promise<boolean> {
+    this.stale = false
+    this.announcedWhileReading = false
+    return await this.read(String(this.head), WINDOW).then((rows) => {
+      // Not in a finally: an announcement between this and a finally would find a read
+      // still out and leave the decision to it, which has already decided.
+      this.reading = undefined
+      this.readAt = performance.now()
+      this.append(rows)
+      // A notification named an event this read did not bring: look again if this read
+      // brought something or the notification came while it was out (it may have begun before
+      // that commit). A read that began after the notification and found nothing ends it (a
+      // notification only names committed events).
+      const behind = this.announced > (this.head as bigint) && (rows.length > 0 || this.announcedWhileReading)
+      this.announcedWhileReading = false
+      const full = rows.length === WINDOW
+      if (full || behind) this.stale = true
+      return full
+    }, (error: unknown) => {
+      this.reading = undefined
+      this.announcedWhileReading = false
+      this.stale = true
+      throw error
+    })
   }
 
   private append (rows: EventRow[]): void {

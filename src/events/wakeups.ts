@@ -13,8 +13,8 @@
  * write commits like any other; the streams of its user in this process are woken at once
  * (eventHub.changed), and the other processes by one short `wake_event_streams(users)` call
  * (db/migrations/202611290400_stream_wakeups_after_commit.ts) carrying every user woken in
- * the GATHER_MS before it or while the previous call was on its way: the notifying
- * transactions are few and hold the lock only for themselves.
+ * the GATHER_MS before it: the notifying transactions are few and hold the lock only for
+ * themselves.
  *
  * What this gives up: a process that dies between a write's commit and its wake-up (a window
  * of a round trip) leaves that change unannounced to the other processes' streams until their
@@ -37,9 +37,10 @@ declare module 'fastify' {
 const MAX_USERS_PER_CALL = 1_000
 
 /**
- * How long the first wake-up waits for others to share its call: at a few hundred writes a
- * second, one notifying transaction per 20 ms instead of one per write, for 20 ms more on the
- * way to the other processes' streams (this process's are woken at once).
+ * How long a wake-up waits for others to share its call, counted from the first one after the
+ * previous call: under steady writes, one notifying transaction per 20 ms and round trip
+ * instead of one per write, for at most 20 ms and a round trip more on the way to the other
+ * processes' streams (this process's are woken at once).
  */
 const GATHER_MS = 20
 
@@ -52,14 +53,16 @@ const streamWakeups: FastifyPluginAsync = async (app) => {
   let gathering: NodeJS.Timeout | undefined
   let closing = false
 
+  /** One call; a full one is followed by the next at once (the rest wait for the next gathering). */
   async function send (): Promise<void> {
-    while (pending.size > 0) {
+    for (let full = true; full && pending.size > 0;) {
       const users: string[] = []
       for (const user of pending) {
         users.push(user)
         pending.delete(user)
         if (users.length === MAX_USERS_PER_CALL) break
       }
+      full = users.length === MAX_USERS_PER_CALL
       try {
         await sql`SELECT wake_event_streams(${users}::text[])`.execute(app.database.db)
       } catch (error) {
@@ -68,7 +71,7 @@ const streamWakeups: FastifyPluginAsync = async (app) => {
     }
   }
 
-  /** One call at a time, GATHER_MS after the first wake-up it carries; what is woken meanwhile goes in the next. */
+  /** One call at a time, GATHER_MS after the first wake-up it carries; what is woken during a call waits for the next. */
   function kick (): void {
     if (sending !== undefined || gathering !== undefined || pending.size === 0) return
     if (closing) { flush(); return }

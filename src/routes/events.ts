@@ -106,23 +106,26 @@ export const eventHandlers: Handlers<'streamEvents'> = {
     const signal = waker()
     const end = (): void => { state.open = false; signal.wake() }
     const { feed, unsubscribe } = hub.subscribe(userId, { id: streamId, wake: signal.wake, end })
-    raw.on('close', end)
-    reply.hijack()
-    // The headers the hooks set (request id, security headers), then the stream's own.
-    const set = Object.entries(reply.getHeaders()).filter((entry): entry is [string, string | number | string[]] => entry[1] !== undefined)
-    raw.writeHead(200, {
-      ...Object.fromEntries(set),
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      // A stream's connection is not reused: when the stream ends, so does the connection
-      // (and a closing server is not left waiting for it to idle out).
-      connection: 'close',
-      'x-accel-buffering': 'no'
-    })
-    const write = async (text: string): Promise<void> => {
-      if (!raw.write(text)) await new Promise<void>((resolve) => { raw.once('drain', resolve); raw.once('close', resolve) })
-    }
     try {
+      raw.on('close', end)
+      // A client that left while the stream was being opened: its 'close' has come already.
+      if (raw.destroyed) end()
+      reply.hijack()
+      // The headers the hooks set (request id, security headers), then the stream's own.
+      const set = Object.entries(reply.getHeaders()).filter((entry): entry is [string, string | number | string[]] => entry[1] !== undefined)
+      raw.writeHead(200, {
+        ...Object.fromEntries(set),
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        // A stream's connection is not reused: when the stream ends, so does the connection
+        // (and a closing server is not left waiting for it to idle out).
+        connection: 'close',
+        'x-accel-buffering': 'no'
+      })
+      const write = async (text: string): Promise<void> => {
+        if (!state.open) return
+        if (!raw.write(text)) await new Promise<void>((resolve) => { raw.once('drain', resolve); raw.once('close', resolve) })
+      }
       await write(`retry: ${RETRY_MS}\n\n`)
       while (state.open) {
         const rows = await feed.after(after)
@@ -144,10 +147,8 @@ export const eventHandlers: Handlers<'streamEvents'> = {
       request.log.warn({ err: error }, 'event stream ended by an error')
     } finally {
       raw.end()
+      // Removes the registration too (events/hub.ts).
       await unsubscribe()
-      await eventStreams.close(request.db, userId, streamId).catch((error: unknown) => {
-        request.log.warn({ err: error }, 'event stream registration not removed; it lapses by itself')
-      })
     }
     return reply
   }

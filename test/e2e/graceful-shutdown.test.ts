@@ -1,8 +1,11 @@
 /**
  * SIGTERM while a request is in flight: the service stops accepting, lets the request finish
- * (within SHUTDOWN_GRACE_MS), then exits 0.
+ * (within SHUTDOWN_GRACE_MS), then exits 0. A connection that never sent anything does not
+ * hold the close open (src/plugins/unused-connections.ts).
  */
+import { connect } from 'node:net'
 import t from 'tap'
+import { buildTestApp } from '../helpers/build-app.js'
 import { createDatabase } from '../../src/database/create.js'
 import { sharedUrl } from '../helpers/database.js'
 import { startServer } from '../helpers/server.js'
@@ -37,4 +40,20 @@ t.test('graceful shutdown', async (t) => {
   t.equal(response.status, 200, `the in-flight request completed: ${text}`)
   t.equal(((await response.json()) as { title: string }).title, 'after')
   t.equal(await exit, 0, 'then the process exited 0')
+})
+
+t.test('a connection that never sent anything does not hold the close open', async (t) => {
+  const app = await buildTestApp(t, { env: { DATABASE_URL: sharedUrl() } })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const { port } = app.server.address() as { port: number }
+  // As a browser's preconnect: connected, silent.
+  const silent = connect(port, '127.0.0.1')
+  silent.on('error', () => {})
+  await new Promise<void>((resolve) => { silent.once('connect', () => { resolve() }) })
+  const closedByServer = new Promise<void>((resolve) => { silent.once('close', () => { resolve() }) })
+  const started = Date.now()
+  await app.close()
+  const took = Date.now() - started
+  await closedByServer
+  t.ok(took < 5_000, `closed in ${took} ms (Node waits 60 s, its headersTimeout, for such a connection)`)
 })

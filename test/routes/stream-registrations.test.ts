@@ -3,15 +3,18 @@
  * and tell writers whom to wake) are kept alive by the event hub (src/events/hub.ts), one
  * statement per user every third of their lapse, for as long as the streams are open; a
  * registration swept meanwhile is put back and its streams look again; a closed stream's
- * registration is gone for good.
+ * registration is gone for good, and so is that of a stream whose client left while it was
+ * being opened.
  */
+import { get as httpGet } from 'node:http'
 import { sql } from 'kysely'
+import * as events from '../../src/repositories/events.js'
 import t from 'tap'
 import { buildTestApp } from '../helpers/build-app.js'
 import { sharedDb, sharedServiceDatabase, sharedUrl } from '../helpers/database.js'
 import { openStream, streamsRegistered } from '../helpers/event-stream.js'
 import { createTask, newUser } from '../helpers/factories.js'
-import { sleep } from '../helpers/waiting.js'
+import { eventually, sleep } from '../helpers/waiting.js'
 
 /** Lapse of a registration in these tests: renewed every second. */
 const TTL_SECONDS = 3
@@ -21,6 +24,8 @@ t.test('stream registrations', async (t) => {
   const app = await buildTestApp(t, { env: { DATABASE_URL: sharedUrl(), EVENTS_HEARTBEAT_MS: '15000' }, streamRegistrationTtlSeconds: TTL_SECONDS })
   const baseUrl = await app.listen({ host: '127.0.0.1', port: 0 })
   const owner = sharedDb(t)
+  /** Statements of the database waiting for a lock. */
+  const waitingOnLocks = async (): Promise<number> => (await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`.execute(owner)).rows[0]?.n ?? 0
   const live = async (userId: string): Promise<number> => (await owner.selectFrom('event_streams').select('id')
     .where('user_id', '=', userId).where('expires_at', '>', sql<string>`now()`).execute()).length
 
@@ -39,16 +44,42 @@ t.test('stream registrations', async (t) => {
     const stream = await openStream(baseUrl, user.headers)
     t.teardown(stream.close)
     await streamsRegistered(owner, user.id, 1)
-    // As the retention job sweeps a registration it believes lapsed.
-    await owner.deleteFrom('event_streams').where('user_id', '=', user.id).execute()
-    // A change nobody wakes the stream for (written through the user seam, as a request is, but
-    // with no wake-up): with a 15 s heartbeat, only the renewal's look-again can bring it.
+    // In one transaction: the registration swept (as the retention job sweeps one it believes
+    // lapsed) and a change nobody wakes the stream for (written through the user seam, as a
+    // request is, but with no wake-up). With a 15 s heartbeat, only the renewal's look-again,
+    // which finds the registration gone, can bring the change.
     await sharedServiceDatabase(t).forUser(user.id).transaction().execute(async (trx) => {
+      await trx.deleteFrom('event_streams').where('user_id', '=', user.id).execute()
       await trx.updateTable('tasks').set({ title: 'While unregistered', version: sql<number>`version + 1` })
         .where('user_id', '=', user.id).where('id', '=', task.id as string).execute()
     })
     await stream.until((events) => events.some((event) => (event.data as { title?: string }).title === 'While unregistered'), 3_000)
     t.equal(await live(user.id), 1, 'the registration is back')
+  })
+
+  t.test('a client gone while its stream was being opened leaves no registration behind', async (t) => {
+    const user = newUser('gone-early')
+    await createTask(t, app, user, { title: 'A change counter to hold' })
+    // Opening a stream takes the user's change counter: held here, the opening waits.
+    let release: () => void = () => {}
+    const held = new Promise<void>((resolve) => { release = resolve })
+    let locked: () => void = () => {}
+    const isLocked = new Promise<void>((resolve) => { locked = resolve })
+    const holding = sharedServiceDatabase(t).forUser(user.id).transaction().execute(async (trx) => {
+      await events.lockChangeCounter(trx, user.id)
+      locked()
+      await held
+    })
+    await isLocked
+    const request = httpGet(`${baseUrl}/api/me/events`, { headers: user.headers })
+    request.on('error', () => {})
+    await eventually('the opening waits for the counter', async () => await waitingOnLocks(), (waiting) => waiting > 0)
+    request.destroy()
+    await sleep(200)
+    release()
+    await holding
+    await sleep((TTL_SECONDS + 1.5) * 1000)
+    t.equal(await live(user.id), 0, `no live registration ${TTL_SECONDS + 1.5} s later (lapse ${TTL_SECONDS} s): the stream ended and nothing renews it`)
   })
 
   t.test('a closed stream\'s registration is not put back by a renewal', async (t) => {
