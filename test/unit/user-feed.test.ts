@@ -42,13 +42,19 @@ function heldReads (committed: EventRow[]): { read: (after: string, limit: numbe
 
 const seqs = (rows: EventRow[]): string[] => rows.map((row) => row.seq)
 
-t.test('the notification of a write, landing while the read its wake-up started is out, costs no second read', async (t) => {
+/** A feed over an empty log, its first read (the adoption) done. */
+async function adoptedFeed (): Promise<{ feed: UserFeed, reads: ReturnType<typeof heldReads>, commit: () => bigint }> {
   const { rows, commit } = log()
   const reads = heldReads(rows)
   const feed = new UserFeed(reads.read)
   const first = feed.after('0')
   reads.release()
-  t.same(await first, [], 'adopted, nothing yet')
+  if ((await first).length !== 0) throw new Error('the log is empty')
+  return { feed, reads, commit }
+}
+
+t.test('the notification of a write, landing while the read its wake-up started is out, costs no second read', async (t) => {
+  const { feed, reads, commit } = await adoptedFeed()
   // The write commits; its process wakes its streams (unnamed), which read; its notification
   // ("the newest is 1") lands while that read is out.
   const seq = commit()
@@ -64,12 +70,7 @@ t.test('the notification of a write, landing while the read its wake-up started 
 })
 
 t.test('a notification landing while a read that began before its commit is out is not lost: the next call brings it', async (t) => {
-  const { rows, commit } = log()
-  const reads = heldReads(rows)
-  const feed = new UserFeed(reads.read)
-  const first = feed.after('0')
-  reads.release()
-  await first
+  const { feed, reads, commit } = await adoptedFeed()
   feed.announce()
   const stream = feed.after('0')
   await new Promise((resolve) => setImmediate(resolve))
@@ -86,12 +87,7 @@ t.test('a notification landing while a read that began before its commit is out 
 })
 
 t.test('an announcement naming an event already read reads nothing', async (t) => {
-  const { rows, commit } = log()
-  const reads = heldReads(rows)
-  const feed = new UserFeed(reads.read)
-  const first = feed.after('0')
-  reads.release()
-  await first
+  const { feed, reads, commit } = await adoptedFeed()
   const seq = commit()
   feed.announce(seq)
   const got = feed.after('0')
