@@ -103,6 +103,7 @@ const eventHub: FastifyPluginAsync<EventHubOptions> = async (app, { url, onAccou
   const users = new Map<string, Listeners>()
   /** Streams unsubscribed whose registrations are still being removed. */
   const departing = new Set<Promise<void>>()
+  let shuttingDown = false
   countOpenStreams(app, () => { let open = 0; for (const { streams } of users.values()) open += streams.size; return open })
   let client: pg.Client | undefined
   let connected: Promise<void> | undefined
@@ -162,10 +163,11 @@ const eventHub: FastifyPluginAsync<EventHubOptions> = async (app, { url, onAccou
   function renew (userId: string, listeners: Listeners): void {
     if (listeners.renewing !== undefined) return
     const startedAt = performance.now()
-    const lapsed = startedAt - listeners.renewedAt >= registrationTtlSeconds * 1000
-    // In key order, as other statements lock a user's registrations: two never wait on each other.
+    // In key order, as a stream's opening and closing lock them: fewer deadlocks to retry.
     const ids = [...listeners.streams].map((stream) => stream.id).sort()
     listeners.renewing = eventStreams.renew(app.database.forUser(userId), userId, ids, registrationTtlSeconds).then(({ restored }) => {
+      // Measured at the end: a renewal held up (a busy pool, a lock) may itself come after the lapse.
+      const lapsed = performance.now() - listeners.renewedAt >= registrationTtlSeconds * 1000
       listeners.renewedAt = startedAt
       if (restored > 0 || lapsed) wakeUser(listeners)
     }, (error: unknown) => {
@@ -205,6 +207,8 @@ const eventHub: FastifyPluginAsync<EventHubOptions> = async (app, { url, onAccou
     },
     registrationTtlSeconds,
     subscribe: (userId, stream) => {
+      // A stream that opens while the service shuts down (its opening was under way) ends at once.
+      if (shuttingDown) stream.end()
       let listeners = users.get(userId)
       if (listeners === undefined) {
         const created: Listeners = {
@@ -257,7 +261,10 @@ const eventHub: FastifyPluginAsync<EventHubOptions> = async (app, { url, onAccou
   // process must reach this one's auth cache (onAccountDeleted) even if it never streamed.
   app.addHook('onReady', async () => { schedule() })
   // Streams end before the server closes its idle connections and waits for the rest.
-  app.addHook('preClose', async () => { await app.eventHub.closeAll(2_000) })
+  app.addHook('preClose', async () => {
+    shuttingDown = true
+    await app.eventHub.closeAll(2_000)
+  })
   app.addHook('onClose', async () => {
     closing = true
     await Promise.all([connecting?.end().catch(() => {}), client?.end().catch(() => {})])

@@ -12,9 +12,9 @@
  * after the other (docs/benchmarks.md, "Event streams without the notifying writes"). Here a
  * write commits like any other; the streams of its user in this process are woken at once
  * (eventHub.changed), and the other processes by one short `wake_event_streams(users)` call
- * (db/migrations/202611290400_stream_wakeups_after_commit.ts) carrying every user woken in
- * the GATHER_MS before it: the notifying transactions are few and hold the lock only for
- * themselves.
+ * (db/migrations/202611290400_stream_wakeups_after_commit.ts) sent GATHER_MS after the first
+ * wake-up it carries (or after the call before it ends), carrying every user woken by then:
+ * the notifying transactions are few and hold the lock only for themselves.
  *
  * What this gives up: a process that dies between a write's commit and its wake-up (a window
  * of a round trip) leaves that change unannounced to the other processes' streams until their

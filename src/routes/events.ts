@@ -104,7 +104,9 @@ export const eventHandlers: Handlers<'streamEvents'> = {
     const raw = reply.raw
     const state = { open: true }
     const signal = waker()
-    const end = (): void => { state.open = false; signal.wake() }
+    /** Set while a write waits for the client to take what was written. */
+    let stopWaiting: (() => void) | undefined
+    const end = (): void => { state.open = false; signal.wake(); stopWaiting?.() }
     const { feed, unsubscribe } = hub.subscribe(userId, { id: streamId, wake: signal.wake, end })
     try {
       raw.on('close', end)
@@ -122,9 +124,20 @@ export const eventHandlers: Handlers<'streamEvents'> = {
         connection: 'close',
         'x-accel-buffering': 'no'
       })
+      /** Writes, then waits until the client has taken it (or the stream ends): a slow client is not buffered for. */
       const write = async (text: string): Promise<void> => {
-        if (!state.open) return
-        if (!raw.write(text)) await new Promise<void>((resolve) => { raw.once('drain', resolve); raw.once('close', resolve) })
+        if (!state.open || raw.write(text)) return
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            raw.off('drain', done)
+            raw.off('close', done)
+            stopWaiting = undefined
+            resolve()
+          }
+          raw.on('drain', done)
+          raw.on('close', done)
+          stopWaiting = done
+        })
       }
       await write(`retry: ${RETRY_MS}\n\n`)
       while (state.open) {

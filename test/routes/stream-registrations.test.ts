@@ -24,8 +24,10 @@ t.test('stream registrations', async (t) => {
   const app = await buildTestApp(t, { env: { DATABASE_URL: sharedUrl(), EVENTS_HEARTBEAT_MS: '15000' }, streamRegistrationTtlSeconds: TTL_SECONDS })
   const baseUrl = await app.listen({ host: '127.0.0.1', port: 0 })
   const owner = sharedDb(t)
-  /** Statements of the database waiting for a lock. */
-  const waitingOnLocks = async (): Promise<number> => (await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`.execute(owner)).rows[0]?.n ?? 0
+  /** Statements waiting for a user's change counter (a stream's opening takes it). */
+  const waitingOnLocks = async (): Promise<number> => (await sql<{ n: number }>`
+    SELECT count(*)::int AS n FROM pg_stat_activity
+    WHERE wait_event_type = 'Lock' AND datname = current_database() AND query LIKE '%lock_change_counter%'`.execute(owner)).rows[0]?.n ?? 0
   const live = async (userId: string): Promise<number> => (await owner.selectFrom('event_streams').select('id')
     .where('user_id', '=', userId).where('expires_at', '>', sql<string>`now()`).execute()).length
 
