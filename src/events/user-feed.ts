@@ -110,15 +110,15 @@ export class UserFeed {
    */
   private async refresh (): Promise<void> {
     if (this.reading !== undefined) await this.reading
-    let full = false
-    for (let first = true; first || full; first = false) {
+    let full: boolean
+    do {
       // A read out now began after the call (another stream's): it serves this one too.
       if (this.reading === undefined) {
         if (!this.stale) return
         this.reading = this.startRead()
       }
       full = await this.reading
-    }
+    } while (full)
   }
 
   /** One read of what follows the window; resolves with whether it came back full. */

@@ -26,7 +26,7 @@ const unusedConnections: FastifyPluginAsync = async (app) => {
     if (socket.bytesRead > 0) return
     const silentFor = performance.now() - (openedAt.get(socket) ?? 0)
     if (silentFor >= SILENCE_MS) { socket.destroy(); return }
-    setTimeout(() => { if (socket.bytesRead === 0) socket.destroy() }, SILENCE_MS - silentFor).unref()
+    setTimeout(() => { closeWhenSilent(socket) }, SILENCE_MS - silentFor).unref()
   }
 
   app.server.on('connection', (socket: Socket) => {
