@@ -54,7 +54,11 @@ const SECRET = 'bench-secret-bench-secret-bench-secret-0123'
 const ROOT = path.resolve(import.meta.dirname, '..')
 const sign = createSigner({ key: SECRET, expiresIn: 3_600_000 })
 
-interface Figures { rps: number, p50: number, p99: number, non2xx: number, rssMb?: number }
+/**
+ * cpuUs: the service's CPU time (user and system) per request answered, in µs; machineUs: the
+ * whole machine's (every process: the service, PostgreSQL, this load generator).
+ */
+interface Figures { rps: number, p50: number, p99: number, non2xx: number, rssMb?: number, cpuUs?: number, machineUs?: number }
 type Results = Record<string, Figures>
 
 const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)] as T
@@ -170,6 +174,19 @@ function rssMb (pid: number): number {
   return match === null ? 0 : Number(match[1]) / 1024
 }
 
+/** The machine's busy CPU time so far, all cores, in µs: /proc/stat's first line less idle and iowait, in ticks of 10 ms. */
+function machineBusyUs (): number {
+  const ticks = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1, 9).map(Number)
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = ticks
+  return (user + nice + system + irq + softirq + steal) * 10_000
+}
+
+/** A process's CPU time so far (user and system), in µs: fields 14 and 15 of /proc/PID/stat, in clock ticks of 10 ms. */
+function cpuTimeUs (pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
+  return (Number(fields[11]) + Number(fields[12])) * 10_000
+}
+
 type Request = { method: 'GET' | 'POST' | 'PATCH', path: string, headers: Record<string, string>, body?: string }
 
 const WARMUP = smoke ? 1 : 3
@@ -179,6 +196,8 @@ async function load (base: string, next: () => Request, seconds: number, pid?: n
   await autocannon({ url: base, connections: CONNECTIONS, duration: WARMUP, requests: [{ setupRequest: (request) => ({ ...request, ...next() }) }] })
   let peak = 0
   const sampler = pid === undefined ? undefined : setInterval(() => { peak = Math.max(peak, rssMb(pid)) }, 250)
+  const cpuBefore = pid === undefined ? 0 : cpuTimeUs(pid)
+  const machineBefore = machineBusyUs()
   const result = await autocannon({
     url: base,
     connections: CONNECTIONS,
@@ -191,7 +210,8 @@ async function load (base: string, next: () => Request, seconds: number, pid?: n
     p50: result.latency.p50,
     p99: result.latency.p99,
     non2xx: result.non2xx + result.errors + result.timeouts,
-    ...(pid === undefined ? {} : { rssMb: Math.round(peak) })
+    ...(pid === undefined ? {} : { rssMb: Math.round(peak), cpuUs: Math.round((cpuTimeUs(pid) - cpuBefore) / Math.max(1, result.requests.total)) }),
+    machineUs: Math.round((machineBusyUs() - machineBefore) / Math.max(1, result.requests.total))
   }
 }
 
@@ -446,7 +466,11 @@ function profiling (): string[] {
 function mean (runs: Figures[]): Figures {
   const avg = (pick: (f: Figures) => number): number => Math.round(runs.reduce((sum, f) => sum + pick(f), 0) / runs.length)
   const rss = runs.map((f) => f.rssMb).filter((v): v is number => v !== undefined)
-  return { rps: avg((f) => f.rps), p50: avg((f) => f.p50), p99: avg((f) => f.p99), non2xx: runs.reduce((sum, f) => sum + f.non2xx, 0), ...(rss.length === 0 ? {} : { rssMb: Math.max(...rss) }) }
+  const cpu = {
+    ...(runs.every((f) => f.cpuUs !== undefined) ? { cpuUs: avg((f) => f.cpuUs ?? 0) } : {}),
+    ...(runs.every((f) => f.machineUs !== undefined) ? { machineUs: avg((f) => f.machineUs ?? 0) } : {})
+  }
+  return { rps: avg((f) => f.rps), p50: avg((f) => f.p50), p99: avg((f) => f.p99), non2xx: runs.reduce((sum, f) => sum + f.non2xx, 0), ...(rss.length === 0 ? {} : { rssMb: Math.max(...rss) }), ...cpu }
 }
 
 interface Loaded { base: string, next: () => Request, pid?: number | undefined }
@@ -666,9 +690,9 @@ async function runSize (adminUrl: string, size: BenchSize): Promise<Results> {
 }
 
 function table (size: string, results: Results): string {
-  const lines = [`\n${size} data set, node ${process.versions.node}, ${DURATION} s a scenario, ${CONNECTIONS} connections, row-level security ${values.rls as string}`, 'scenario           req/s     p50 ms   p99 ms   non-2xx   RSS MB']
+  const lines = [`\n${size} data set, node ${process.versions.node}, ${DURATION} s a scenario, ${CONNECTIONS} connections, row-level security ${values.rls as string}`, 'scenario           req/s     p50 ms   p99 ms   non-2xx   RSS MB   CPU µs/req: service machine']
   for (const [name, r] of Object.entries(results)) {
-    lines.push(`${name.padEnd(18)} ${String(r.rps).padStart(6)} ${String(r.p50).padStart(10)} ${String(r.p99).padStart(8)} ${String(r.non2xx).padStart(9)} ${r.rssMb === undefined ? '' : String(r.rssMb).padStart(8)}`)
+    lines.push(`${name.padEnd(18)} ${String(r.rps).padStart(6)} ${String(r.p50).padStart(10)} ${String(r.p99).padStart(8)} ${String(r.non2xx).padStart(9)} ${r.rssMb === undefined ? '' : String(r.rssMb).padStart(8)}${r.cpuUs === undefined ? '' : String(r.cpuUs).padStart(22)}${r.machineUs === undefined ? '' : String(r.machineUs).padStart(8)}`)
   }
   return lines.join('\n')
 }

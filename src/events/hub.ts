@@ -4,8 +4,9 @@
  * number>:<user id>` is notified for a user with an open stream once a write of theirs has
  * committed (events/wakeups.ts; a write made outside the service notifies from its own
  * transaction, db/migrations/202611290400_stream_wakeups_after_commit.ts); the hub tells that user's
- * feed (user-feed.ts: one log read per change for all the user's streams here) and wakes the
- * streams, which take what follows their position. A notification only says "look again",
+ * feed (user-feed.ts: one log read per change for all the user's streams here, gathered with
+ * other users' reads into one statement by feed-reads.ts) and wakes the streams, which take
+ * what follows their position. A notification only says "look again",
  * so a lost one costs only time: after the listener reconnects every feed looks again, and
  * each feed looks again at its streams' heartbeat anyway (user-feed.ts, `recheck`).
  * PostgreSQL LISTEN/NOTIFY rather than Redis: it needs no second server, and every process of
@@ -25,6 +26,7 @@ import pg from 'pg'
 import { countOpenStreams } from '../metrics/signals.js'
 import * as eventStreams from '../repositories/event-streams.js'
 import * as events from '../repositories/events.js'
+import { FeedReads } from './feed-reads.js'
 import { UserFeed } from './user-feed.js'
 
 const EVENTS_CHANNEL = 'todo_events'
@@ -111,6 +113,9 @@ const eventHub: FastifyPluginAsync<EventHubOptions> = async (app, { url, onAccou
   let connecting: pg.Client | undefined
   let attempt = 0
   let closing = false
+
+  // Every feed's reads, gathered into one statement for many users (feed-reads.ts).
+  const feedReads = new FeedReads(async (reads) => await events.listAfterForFeeds(app.database.db, reads))
 
   const wakeAll = (): void => {
     for (const listeners of users.values()) wakeUser(listeners)
@@ -212,7 +217,7 @@ const eventHub: FastifyPluginAsync<EventHubOptions> = async (app, { url, onAccou
       let listeners = users.get(userId)
       if (listeners === undefined) {
         const created: Listeners = {
-          feed: new UserFeed(async (after, limit) => await events.listAfter(app.database.forUser(userId), userId, after, limit)),
+          feed: new UserFeed(async (after, limit) => await feedReads.read(userId, after, limit)),
           streams: new Set(),
           renewal: setInterval(() => { renew(userId, created) }, (registrationTtlSeconds * 1000) / 3).unref(),
           renewing: undefined,

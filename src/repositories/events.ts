@@ -8,16 +8,46 @@ import { staticQuery } from '../database/static-query.js'
 import type { Database } from '../database/types.js'
 import type { EventRow } from '../domain/events.js'
 
-// Built once (database/static-query.ts): a stream's feed runs it for every change.
+// Built once (database/static-query.ts).
 const selectAfter = staticQuery((db: Kysely<Database>, userId: string, after: string, limit: number) => db.selectFrom('events')
   .select(['user_id', 'seq', 'type', 'occurred_at', 'data'])
   .where('user_id', '=', userId).where('seq', '>', after)
   .orderBy('seq')
   .limit(limit))
 
-/** The user's events numbered after `after`, oldest first, at most `limit`: one range scan of the primary key. */
+/**
+ * The user's events numbered after `after`, oldest first, at most `limit`: one range scan of
+ * the primary key. The event hub reads many users' at once (`listAfterForFeeds`), each as this.
+ */
 export async function listAfter (db: Kysely<Database>, userId: string, after: string, limit: number): Promise<EventRow[]> {
   return await selectAfter(db, userId, after, limit)
+}
+
+/** One feed's read in `listAfterForFeeds`: what `listAfter` would be asked. */
+export interface FeedRead {
+  userId: string
+  after: string
+  limit: number
+}
+
+/**
+ * Several feeds' reads in one statement (db/migrations/202611291700_stream_feed_reads.ts),
+ * for the event hub only: the users are those with a stream open in this process. Answers
+ * each read with what `listAfter` would, in the same order; a row of a user other than its
+ * read's is refused, not handed on.
+ */
+export async function listAfterForFeeds (db: Kysely<Database>, reads: readonly FeedRead[]): Promise<EventRow[][]> {
+  const { rows } = await sql<EventRow & { request: number }>`
+    SELECT request, user_id, seq, type, occurred_at, data
+    FROM read_stream_feeds(${reads.map((read) => read.userId)}::text[], ${reads.map((read) => read.after)}::bigint[], ${reads.map((read) => read.limit)}::integer[])
+  `.execute(db)
+  const answers: EventRow[][] = reads.map(() => [])
+  for (const { request, ...row } of rows) {
+    const read = reads[request - 1]
+    if (read === undefined || row.user_id !== read.userId) throw new Error('read_stream_feeds answered a read it was not asked')
+    ;(answers[request - 1] as EventRow[]).push(row)
+  }
+  return answers
 }
 
 /** The number of the user's oldest event still kept, or undefined when none is. */

@@ -8,6 +8,7 @@ import type { Database } from '../../src/database/types.js'
 
 export interface OpenedStream {
   status: number
+  headers: Headers
   /** Everything received so far, as sent. */
   text: () => string
   /** The events received so far, in order. */
@@ -53,6 +54,7 @@ export async function openStream (baseUrl: string, headers: Record<string, strin
   }
   return {
     status: response.status,
+    headers: response.headers,
     text: () => text,
     events: parse,
     until: async (check, ms = 5_000) => {

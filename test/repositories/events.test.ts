@@ -3,6 +3,7 @@
  * change writes exactly one event per task or category it changes, typed by API.md's rules,
  * in the changing transaction, numbered in commit order, carrying the state the API answered.
  */
+import { sql } from 'kysely'
 import t from 'tap'
 import { type ApiEvent, EVENT_ID_PATTERN, toEvent } from '../../src/domain/events.js'
 import * as events from '../../src/repositories/events.js'
@@ -66,5 +67,38 @@ t.test('the event log', async (t) => {
   t.test('another user\'s events are not readable', async (t) => {
     const other = newUser()
     t.same(await events.listAfter(database.forUser(other.id), user.id, '0', 10), [], 'row-level security hides them even when asked by id')
+  })
+})
+
+t.test('several feeds\' reads in one statement answer each as its own read would', async (t) => {
+  const app = await buildTestApp(t)
+  const database = sharedServiceDatabase(t)
+  const [ann, bob, eve] = [newUser(), newUser(), newUser()]
+  for (let i = 0; i < 5; i++) await createTask(t, app, ann, { title: `Ann ${i}` })
+  for (let i = 0; i < 3; i++) await createTask(t, app, bob, { title: `Bob ${i}` })
+  const alone = async (userId: string, after: string, limit: number): Promise<unknown[]> => await events.listAfter(database.forUser(userId), userId, after, limit)
+  const annAll = await alone(ann.id, '0', 100)
+  const annSecond = (annAll[1] as { seq: string }).seq
+  const reads = [
+    { userId: ann.id, after: '0', limit: 100 },
+    { userId: bob.id, after: '0', limit: 2 },
+    { userId: ann.id, after: annSecond, limit: 2 },
+    { userId: eve.id, after: '0', limit: 100 },
+    { userId: bob.id, after: '999999', limit: 100 }
+  ]
+  // The service's role, with no user set: only the function can read across users.
+  const answers = await events.listAfterForFeeds(database.db, reads)
+  t.equal(answers.length, reads.length, 'one answer per read, in the reads\' order')
+  for (const [index, read] of reads.entries()) {
+    t.same(answers[index], await alone(read.userId, read.after, read.limit), `read ${index + 1}: the rows, order and limit of reading alone`)
+  }
+  t.equal(answers[0]?.length, 5)
+  t.same(answers[3], [], 'a user without events gets none of the others\'')
+  t.ok(answers.flat().every((row) => row.user_id !== eve.id), 'nor does any row name them')
+  t.same(await events.listAfterForFeeds(database.db, []), [], 'no reads, no rows')
+
+  t.test('the function is the service\'s alone', async (t) => {
+    const { rows } = await sql<{ allowed: boolean }>`SELECT has_function_privilege('public', 'read_stream_feeds(text[], bigint[], integer[])', 'EXECUTE') AS allowed`.execute(database.db)
+    t.equal(rows[0]?.allowed, false, 'PUBLIC may not execute it')
   })
 })

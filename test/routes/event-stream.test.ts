@@ -27,6 +27,8 @@ t.test('streamEvents', async (t) => {
     const stream = await openStream(baseUrl, user.headers)
     t.teardown(stream.close)
     t.equal(stream.status, 200)
+    t.equal(stream.headers.get('content-type'), 'text/event-stream; charset=utf-8')
+    t.equal(stream.headers.get('transfer-encoding'), null, 'the body ends with the connection, without chunked framing')
     await stream.until((_events, text) => text.length > 0)
     t.match(stream.text(), /^retry: \d+\n\n/, 'retry: is the first line')
     const task = await createTask(t, app, user, { title: 'Streamed' })

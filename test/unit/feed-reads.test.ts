@@ -1,0 +1,77 @@
+/**
+ * src/events/feed-reads.ts: the feeds' log reads gathered into one statement. Each read gets
+ * its own answer; reads of a moment share a call; one call is out at a time; a failed call
+ * fails the reads in it and no others. The statement itself (read_stream_feeds) is tested
+ * against PostgreSQL in test/repositories/events.test.ts.
+ */
+import t from 'tap'
+import type { EventRow } from '../../src/domain/events.js'
+import { FeedReads } from '../../src/events/feed-reads.js'
+import type { FeedRead } from '../../src/repositories/events.js'
+
+const row = (userId: string, seq: number): EventRow => ({ user_id: userId, seq: String(seq), type: 'task.updated', occurred_at: '2026-11-29T12:00:00.000Z', data: {} })
+
+/** A statement that answers each read with one row naming it, once `release` is called. */
+function heldCalls (): { send: (reads: FeedRead[]) => Promise<EventRow[][]>, calls: FeedRead[][], release: (error?: Error) => void } {
+  const calls: FeedRead[][] = []
+  const held: Array<(error?: Error) => void> = []
+  return {
+    calls,
+    send: async (reads) => {
+      calls.push(reads)
+      await new Promise<void>((resolve, reject) => { held.push((error) => { if (error === undefined) resolve(); else reject(error) }) })
+      return reads.map((read) => [row(read.userId, Number(read.after) + 1)])
+    },
+    release: (error) => { held.shift()?.(error) }
+  }
+}
+
+const tick = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
+
+t.test('reads of a moment go in one call, each answered with its own rows', async (t) => {
+  const statement = heldCalls()
+  const reads = new FeedReads(statement.send, 5)
+  const ann = reads.read('ann', '3', 64)
+  const bob = reads.read('bob', '7', 200)
+  t.equal(statement.calls.length, 0, 'a read waits for others first')
+  await tick(20)
+  t.same(statement.calls, [[{ userId: 'ann', after: '3', limit: 64 }, { userId: 'bob', after: '7', limit: 200 }]])
+  statement.release()
+  t.same(await ann, [row('ann', 4)])
+  t.same(await bob, [row('bob', 8)])
+})
+
+t.test('reads made while a call is out go in the next, sent when it returns', async (t) => {
+  const statement = heldCalls()
+  const reads = new FeedReads(statement.send, 5)
+  const first = reads.read('ann', '1', 64)
+  await tick(20)
+  const second = reads.read('bob', '1', 64)
+  const third = reads.read('ann', '2', 64)
+  await tick(20)
+  t.equal(statement.calls.length, 1, 'one call out at a time')
+  statement.release()
+  t.same(await first, [row('ann', 2)])
+  await tick(0)
+  t.same(statement.calls[1], [{ userId: 'bob', after: '1', limit: 64 }, { userId: 'ann', after: '2', limit: 64 }], 'the waiting reads, together')
+  statement.release()
+  t.same(await Promise.all([second, third]), [[row('bob', 2)], [row('ann', 3)]])
+})
+
+t.test('a failed call fails its reads, and the next call goes out', async (t) => {
+  const statement = heldCalls()
+  const reads = new FeedReads(statement.send, 5)
+  const failing = reads.read('ann', '1', 64)
+  await tick(20)
+  const later = reads.read('bob', '1', 64)
+  statement.release(new Error('connection lost'))
+  await t.rejects(failing, { message: 'connection lost' })
+  await tick(0)
+  statement.release()
+  t.same(await later, [row('bob', 2)], 'a read after the failure is answered')
+})
+
+t.test('an answer missing for a read fails that read', async (t) => {
+  const reads = new FeedReads(async () => [], 1)
+  await t.rejects(reads.read('ann', '1', 64), /unanswered/)
+})
