@@ -27,15 +27,19 @@ import { countOpenStreams } from '../metrics/signals.js'
 import * as eventStreams from '../repositories/event-streams.js'
 import * as events from '../repositories/events.js'
 import { FeedReads } from './feed-reads.js'
-import { UserFeed } from './user-feed.js'
+import { type FeedSubscriber, UserFeed } from './user-feed.js'
 
 const EVENTS_CHANNEL = 'todo_events'
 const ACCOUNT_DELETED_CHANNEL = 'todo_account_deleted'
 
-export interface EventStreamHandle {
+export interface EventStreamHandle extends FeedSubscriber {
   /** The stream's registration (event_streams.id), renewed by the hub while the stream is subscribed. */
   id: string
-  /** Wakes the stream: something may have been written for its user (up to event `seq`, when known). */
+  /**
+   * Wakes the stream: something may have been written for its user (up to event `seq`, when
+   * known). Not called while the stream is parked in its feed (user-feed.ts), which hands it
+   * the rows its next read brings.
+   */
   wake: (seq?: bigint) => void
   /** Ends the stream (shutdown). */
   end: () => void
@@ -97,8 +101,9 @@ const RECONNECT_MS = [100, 500, 1_000, 2_000, 5_000]
 
 /** Something committed for the user (up to `seq`, when known): their feed and streams here look again. */
 function wakeUser ({ feed, streams }: Listeners, seq?: bigint): void {
+  // The feed reads for its parked streams; the others' loops look for themselves.
   feed.announce(seq)
-  for (const stream of streams) stream.wake(seq)
+  for (const stream of streams) if (!feed.isParked(stream)) stream.wake(seq)
 }
 
 const eventHub: FastifyPluginAsync<EventHubOptions> = async (app, { url, onAccountDeleted, registrationTtlSeconds = 60 }) => {

@@ -10,6 +10,11 @@
  * below it, and a window once read never gains a row. A stream whose position is inside the
  * window is served from it; one outside it (catching up after a resume, or ahead of a
  * notification still on its way) reads the log itself, as if there were no feed.
+ *
+ * A stream that has sent everything up to the window's head and waits is parked here
+ * (`park`): the feed reads for it when something is announced, and hands it the rows each read
+ * brings (`take`), so its own loop stays asleep; its loop runs again only at its heartbeat, or
+ * when it falls behind (a slow client) or a read fails.
  */
 import type { EventRow } from '../domain/events.js'
 
@@ -17,6 +22,14 @@ import type { EventRow } from '../domain/events.js'
 export const STREAM_PAGE = 200
 
 export type ReadAfter = (after: string, limit: number) => Promise<EventRow[]>
+
+/** A stream as the feed sees it while the stream waits at the window's head (`park`). */
+export interface FeedSubscriber {
+  /** The rows that follow the stream's position, in order: it sends them now. */
+  take: (rows: EventRow[]) => void
+  /** Its own loop should look (a read failed: that loop reads, and ends on an error). */
+  wake: () => void
+}
 
 /**
  * Rows kept, and read at a time, for streams a little behind the newest (a slow client, a
@@ -41,6 +54,8 @@ export class UserFeed {
   private announcements = 0
   /** A numbered announcement came while a read was out: that read may have begun before its commit. */
   private announcedWhileReading = false
+  /** Streams waiting at `head`: every read that brings rows hands them over at once. */
+  private readonly parked = new Set<FeedSubscriber>()
 
   constructor (private readonly read: ReadAfter) {}
 
@@ -50,7 +65,7 @@ export class UserFeed {
    */
   announce (seq?: bigint): void {
     this.announcements++
-    if (seq === undefined) { this.stale = true; return }
+    if (seq === undefined) { this.stale = true; this.pump(); return }
     if (seq > this.announced) this.announced = seq
     if (this.head !== undefined && seq <= this.head) return
     // A read out now decides when it is back, by what it brought: the notification of a write
@@ -58,6 +73,38 @@ export class UserFeed {
     // read has it (events/wakeups.ts wakes this process's streams first).
     if (this.reading !== undefined) this.announcedWhileReading = true
     else this.stale = true
+    this.pump()
+  }
+
+  /**
+   * A stream that has sent everything up to `position` waits. At the window's head it is kept
+   * here: the rows the next read brings go to it at once (`take`), and its own loop stays
+   * asleep: a change costs a parked stream its socket write alone, where waking its loop to
+   * ask for the same rows cost as much again (docs/benchmarks.md, "Event streams: one read for
+   * many feeds"). Anywhere else it is not kept (false): it reads for itself, as without a feed.
+   * Kept until the feed hands it rows, `unpark`, or a read fails (then `wake`).
+   */
+  park (subscriber: FeedSubscriber, position: bigint): boolean {
+    if (this.head === undefined || position !== this.head) return false
+    this.parked.add(subscriber)
+    this.pump()
+    return true
+  }
+
+  unpark (subscriber: FeedSubscriber): void {
+    this.parked.delete(subscriber)
+  }
+
+  isParked (subscriber: FeedSubscriber): boolean {
+    return this.parked.has(subscriber)
+  }
+
+  /** Reads while something announced is unread and streams are parked: nobody else would. */
+  private pump (): void {
+    if (this.parked.size === 0 || !this.stale || this.reading !== undefined || this.base === undefined) return
+    this.reading = this.startRead()
+    // A failure wakes the parked streams (startRead), whose own reads meet it.
+    this.reading.catch(() => {})
   }
 
   /**
@@ -139,11 +186,25 @@ export class UserFeed {
       this.announcedWhileReading = false
       const full = rows.length === WINDOW
       if (full || behind) this.stale = true
+      // Parked streams are at the previous head: these rows follow it. Each parks again at the
+      // new head once it has sent them (or stays out, if its client is slow).
+      if (rows.length > 0 && this.parked.size > 0) {
+        const waiting = [...this.parked]
+        this.parked.clear()
+        for (const subscriber of waiting) subscriber.take(rows)
+      }
+      // More to read (a full read, or an announcement this read may have missed): for the
+      // parked streams, read on.
+      this.pump()
       return full
     }, (error: unknown) => {
       this.reading = undefined
       this.announcedWhileReading = false
       this.stale = true
+      // Parked streams' loops read again, and end on an error as a stream does when the database is away.
+      const waiting = [...this.parked]
+      this.parked.clear()
+      for (const subscriber of waiting) subscriber.wake()
       throw error
     })
   }

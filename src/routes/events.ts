@@ -10,6 +10,7 @@ import type { FastifyReply } from 'fastify'
 import { type EventRow, seqOf, toEvent } from '../domain/events.js'
 import { ApiProblem } from '../errors.js'
 import * as eventStreams from '../repositories/event-streams.js'
+import type { EventStreamHandle } from '../events/hub.js'
 import { STREAM_PAGE } from '../events/user-feed.js'
 import type { Handlers } from './types.js'
 
@@ -108,7 +109,24 @@ export const eventHandlers: Handlers<'streamEvents'> = {
     /** Set while a write waits for the client to take what was written. */
     let stopWaiting: (() => void) | undefined
     const end = (): void => { state.open = false; signal.wake(); stopWaiting?.() }
-    const { feed, unsubscribe } = hub.subscribe(userId, { id: streamId, wake: signal.wake, end })
+    const stream: EventStreamHandle = {
+      id: streamId,
+      wake: signal.wake,
+      end,
+      // Called by the feed while this stream is parked (its loop asleep, everything up to the
+      // feed's head sent): the rows that follow, sent at once. A client that cannot take them
+      // all now has them buffered (a window at most), and the loop waits for it to drain.
+      take: (rows) => {
+        let full = false
+        for (const row of rows) {
+          if (!state.open) return
+          if (!raw.write(format(row))) full = true
+          after = row.seq
+        }
+        if (full || !feed.park(stream, BigInt(after))) signal.wake()
+      }
+    }
+    const { feed, unsubscribe } = hub.subscribe(userId, stream)
     try {
       raw.on('close', end)
       // A client that left while the stream was being opened: its 'close' has come already.
@@ -134,9 +152,8 @@ export const eventHandlers: Handlers<'streamEvents'> = {
         connection: 'close',
         'x-accel-buffering': 'no'
       })
-      /** Writes, then waits until the client has taken it (or the stream ends): a slow client is not buffered for. */
-      const write = async (text: string | Buffer): Promise<void> => {
-        if (!state.open || raw.write(text)) return
+      /** Until the client has taken what was written (or the stream ends). */
+      const drained = async (): Promise<void> => {
         await new Promise<void>((resolve) => {
           const done = (): void => {
             raw.off('drain', done)
@@ -149,8 +166,15 @@ export const eventHandlers: Handlers<'streamEvents'> = {
           stopWaiting = done
         })
       }
+      /** Writes, then waits until the client has taken it: a slow client is not buffered for. */
+      const write = async (text: string | Buffer): Promise<void> => {
+        if (!state.open || raw.write(text)) return
+        await drained()
+      }
       await write(`retry: ${RETRY_MS}\n\n`)
       while (state.open) {
+        // What the feed handed over while the loop slept may still be on its way to the client.
+        if (raw.writableNeedDrain) await drained()
         const rows = await feed.after(after)
         for (const row of rows) {
           if (!state.open) break
@@ -158,7 +182,10 @@ export const eventHandlers: Handlers<'streamEvents'> = {
           after = row.seq
         }
         if (rows.length === STREAM_PAGE) continue
+        // Asleep until woken, or the heartbeat: at the feed's head, the feed sends what it reads next.
+        feed.park(stream, BigInt(after))
         const woken = await signal.wait(heartbeatMs, BigInt(after))
+        feed.unpark(stream)
         if (!state.open) break
         if (!woken) {
           await write(': keep-alive\n\n')

@@ -225,7 +225,7 @@ t.test('the layers below report by themselves', { skip: await layersReport() ? f
   const { app, endpoint } = await withMetrics(t, { database: handle })
   await Promise.all(Array.from({ length: 3 }, async () => await sql`SELECT pg_sleep(0.05)`.execute(handle.db)))
   await sql`SELECT 1 / 0`.execute(handle.db).catch(() => {})
-  const stream = app.eventHub.subscribe(newUser().id, { id: randomUUID(), wake: () => {}, end: () => {} })
+  const stream = app.eventHub.subscribe(newUser().id, { id: randomUUID(), wake: () => {}, end: () => {}, take: () => {} })
   const { text } = await scrape(endpoint.url)
   await stream.unsubscribe()
   t.equal(sample(text, 'todo_db_pool_max_connections'), 1)

@@ -157,3 +157,114 @@ t.test('in any interleaving, the call that follows an announcement brings everyt
   }), { numRuns: 1000 })
   t.pass('1,000 interleavings')
 })
+
+t.test('parked streams: the rows each read brings are handed to the streams waiting at the head, in order, none twice, none missed', async (t) => {
+  const step = fc.oneof(
+    fc.constant({ kind: 'commit' as const }),
+    fc.record({ kind: fc.constant('burst' as const), count: fc.integer({ min: 2, max: 150 }) }),
+    fc.constant({ kind: 'announce-named' as const }),
+    fc.constant({ kind: 'announce-unnamed' as const }),
+    fc.record({ kind: fc.constant('heartbeat' as const), stream: fc.integer({ min: 0, max: 2 }) }),
+    fc.constant({ kind: 'release' as const })
+  )
+  await fc.assert(fc.asyncProperty(fc.scheduler(), fc.array(step, { minLength: 1, maxLength: 60 }), async (s, steps) => {
+    const { rows, commit, newest } = log()
+    const feed = new UserFeed(async (after, limit) => {
+      const seen = rows.filter((row) => BigInt(row.seq) > BigInt(after)).slice(0, limit)
+      return await s.schedule(Promise.resolve(seen))
+    })
+    const problems: string[] = []
+    /** A stream as routes/events.ts runs it: a loop that reads, then parks at the head while it waits. */
+    const streams = [0, 1, 2].map((index) => {
+      const stream = {
+        sent: 0n,
+        busy: false,
+        /** Woken while its loop was busy: it looks again when done. */
+        again: false,
+        check (got: EventRow[]): void {
+          for (const row of got) {
+            if (BigInt(row.seq) !== stream.sent + 1n) problems.push(`stream ${index}: ${row.seq} after ${stream.sent}`)
+            stream.sent = BigInt(row.seq)
+          }
+        },
+        subscriber: {
+          take: (got: EventRow[]) => {
+            stream.check(got)
+            if (!feed.park(stream.subscriber, stream.sent)) stream.loop()
+          },
+          wake: () => { stream.loop() }
+        },
+        loop (): void {
+          feed.unpark(stream.subscriber)
+          if (stream.busy) { stream.again = true; return }
+          stream.busy = true
+          feed.after(String(stream.sent)).then((got) => {
+            stream.check(got)
+            stream.busy = false
+            if (got.length === STREAM_PAGE || stream.again) { stream.again = false; stream.loop(); return }
+            feed.park(stream.subscriber, stream.sent)
+          }, (error: unknown) => { problems.push(String(error)) })
+        }
+      }
+      return stream
+    })
+    /** Everything committed before the last announcement: each stream owes it without another. */
+    let owed = 0n
+    /** The hub: the feed reads for parked streams; the others are woken. */
+    const announce = (seq?: bigint): void => {
+      owed = newest()
+      feed.announce(seq)
+      for (const stream of streams) if (!feed.isParked(stream.subscriber)) stream.loop()
+    }
+    for (const stream of streams) stream.loop()
+    await s.waitAll()
+    for (const next of steps) {
+      if (next.kind === 'commit') commit()
+      else if (next.kind === 'burst') for (let i = 0; i < next.count; i++) commit()
+      else if (next.kind === 'announce-named') { if (newest() > 0n) announce(newest()) } else if (next.kind === 'announce-unnamed') announce()
+      else if (next.kind === 'heartbeat') { const stream = streams[next.stream] as typeof streams[number]; feed.recheck(0); stream.loop() } else if (s.count() > 0) await s.waitOne()
+    }
+    const settle = async (): Promise<void> => {
+      do {
+        await s.waitAll()
+        await new Promise((resolve) => setImmediate(resolve))
+      } while (s.count() > 0)
+    }
+    // Every read back: each stream has what was announced, with no announcement more.
+    await settle()
+    for (const [index, stream] of streams.entries()) {
+      if (stream.sent < owed) problems.push(`stream ${index} stopped at ${stream.sent}; ${owed} was announced`)
+    }
+    // Everything committed is announced once more: each stream has all of it.
+    announce()
+    await settle()
+    for (const [index, stream] of streams.entries()) {
+      if (stream.sent !== newest()) problems.push(`stream ${index} ended at ${stream.sent} of ${newest()}`)
+    }
+    return problems.length === 0 || (() => { throw new Error(problems.join('\n')) })()
+  }), { numRuns: 1000 })
+  t.pass('1,000 interleavings')
+})
+
+t.test('a parked stream is not left behind by a read that began before the commit announced during it', async (t) => {
+  const { feed, reads, commit } = await adoptedFeed()
+  const taken: string[] = []
+  const subscriber = {
+    take: (rows: EventRow[]) => { taken.push(...seqs(rows)); feed.park(subscriber, BigInt(taken.at(-1) as string)) },
+    wake: () => { t.fail('no read failed') }
+  }
+  t.ok(feed.park(subscriber, 0n), 'parked at the head')
+  feed.announce()
+  t.equal(reads.count(), 2, 'the feed reads for its parked stream')
+  // That read saw nothing; event 1 commits and is announced while it is out.
+  const seq = commit()
+  feed.announce(seq)
+  reads.release()
+  await new Promise((resolve) => setImmediate(resolve))
+  t.equal(reads.count(), 3, 'the feed reads again, with nobody asking')
+  reads.release()
+  await new Promise((resolve) => setImmediate(resolve))
+  t.same(taken, ['1'], 'and hands the event over')
+  t.ok(feed.isParked(subscriber), 'the stream is parked at the new head')
+  t.notOk(feed.park(subscriber, 0n), 'a stream behind the head is not kept')
+})
