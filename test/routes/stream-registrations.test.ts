@@ -11,6 +11,7 @@ import { sql } from 'kysely'
 import * as events from '../../src/repositories/events.js'
 import t from 'tap'
 import { buildTestApp } from '../helpers/build-app.js'
+import { inject } from '../helpers/contract.js'
 import { sharedDb, sharedServiceDatabase, sharedUrl } from '../helpers/database.js'
 import { openStream, streamsRegistered } from '../helpers/event-stream.js'
 import { createTask, newUser } from '../helpers/factories.js'
@@ -46,6 +47,10 @@ t.test('stream registrations', async (t) => {
     const stream = await openStream(baseUrl, user.headers)
     t.teardown(stream.close)
     await streamsRegistered(owner, user.id, 1)
+    // A change delivered first: the stream's first read of the log is done (it may come up to
+    // a gathering later, events/feed-reads.ts, and would otherwise bring what follows).
+    await inject(t, app, { method: 'PATCH', url: `/api/me/tasks/${task.id as string}`, headers: user.headers, payload: { title: 'Seen' } })
+    await stream.until((events) => events.some((event) => (event.data as { title?: string }).title === 'Seen'), 3_000)
     // In one transaction: the registration swept (as the retention job sweeps one it believes
     // lapsed) and a change nobody wakes the stream for (written through the user seam, as a
     // request is, but with no wake-up). With a 15 s heartbeat, only the renewal's look-again,
