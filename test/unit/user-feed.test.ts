@@ -42,6 +42,17 @@ function heldReads (committed: EventRow[]): { read: (after: string, limit: numbe
 
 const seqs = (rows: EventRow[]): string[] => rows.map((row) => row.seq)
 
+/** What happens around a feed in the properties below, besides its streams' own moves. */
+const logSteps = [
+  fc.constant({ kind: 'commit' as const }),
+  // A batch: more events at once than the feed's window holds, at times.
+  fc.record({ kind: fc.constant('burst' as const), count: fc.integer({ min: 2, max: 150 }) }),
+  fc.constant({ kind: 'announce-named' as const }),
+  fc.constant({ kind: 'announce-unnamed' as const }),
+  // A read out comes back (which one: the scheduler's choice).
+  fc.constant({ kind: 'release' as const })
+] as const
+
 /** A feed over an empty log, its first read (the adoption) done. */
 async function adoptedFeed (): Promise<{ feed: UserFeed, reads: ReturnType<typeof heldReads>, commit: () => bigint }> {
   const { rows, commit } = log()
@@ -101,16 +112,7 @@ t.test('an announcement naming an event already read reads nothing', async (t) =
 })
 
 t.test('in any interleaving, the call that follows an announcement brings everything announced before it', async (t) => {
-  const step = fc.oneof(
-    fc.constant({ kind: 'commit' as const }),
-    // A batch: more events at once than the feed's window holds, at times.
-    fc.record({ kind: fc.constant('burst' as const), count: fc.integer({ min: 2, max: 150 }) }),
-    fc.constant({ kind: 'announce-named' as const }),
-    fc.constant({ kind: 'announce-unnamed' as const }),
-    fc.record({ kind: fc.constant('stream' as const), stream: fc.integer({ min: 0, max: 2 }) }),
-    // A read out comes back (which one: the scheduler's choice).
-    fc.constant({ kind: 'release' as const })
-  )
+  const step = fc.oneof(...logSteps, fc.record({ kind: fc.constant('stream' as const), stream: fc.integer({ min: 0, max: 2 }) }))
   await fc.assert(fc.asyncProperty(fc.scheduler(), fc.array(step, { minLength: 1, maxLength: 60 }), async (s, steps) => {
     const { rows, commit, newest } = log()
     const feed = new UserFeed(async (after, limit) => {
@@ -159,14 +161,7 @@ t.test('in any interleaving, the call that follows an announcement brings everyt
 })
 
 t.test('parked streams: the rows each read brings are handed to the streams waiting at the head, in order, none twice, none missed', async (t) => {
-  const step = fc.oneof(
-    fc.constant({ kind: 'commit' as const }),
-    fc.record({ kind: fc.constant('burst' as const), count: fc.integer({ min: 2, max: 150 }) }),
-    fc.constant({ kind: 'announce-named' as const }),
-    fc.constant({ kind: 'announce-unnamed' as const }),
-    fc.record({ kind: fc.constant('heartbeat' as const), stream: fc.integer({ min: 0, max: 2 }) }),
-    fc.constant({ kind: 'release' as const })
-  )
+  const step = fc.oneof(...logSteps, fc.record({ kind: fc.constant('heartbeat' as const), stream: fc.integer({ min: 0, max: 2 }) }))
   await fc.assert(fc.asyncProperty(fc.scheduler(), fc.array(step, { minLength: 1, maxLength: 60 }), async (s, steps) => {
     const { rows, commit, newest } = log()
     const feed = new UserFeed(async (after, limit) => {
