@@ -16,7 +16,9 @@
  * whose setting names one user per statement. What it gives the service's role beyond its
  * per-user reads: nothing it cannot already read one user at a time; the hub asks only for
  * users with a stream open in its process (authenticated when the stream opened) and hands
- * each row to its own user's feed (checked there against the request's user).
+ * each row to its own user's feed (src/repositories/events.ts checks each row's user against
+ * its request's). Arrays of unequal length, or a missing or negative limit, read nothing for
+ * the requests concerned, never a whole log.
  * Frozen: never import src/, never edit once released.
  */
 import { type Kysely, sql } from 'kysely'
@@ -34,7 +36,7 @@ export async function up (db: Kysely<any>): Promise<void> {
         SELECT e.user_id, e.seq, e.type, e.occurred_at, e.data FROM ${sql.id(schema, 'events')} e
         WHERE e.user_id = r.user_id AND e.seq > r.after
         ORDER BY e.seq
-        LIMIT r.max_rows
+        LIMIT greatest(coalesce(r.max_rows, 0), 0)
       ) AS e
       ORDER BY r.request, e.seq
     $$

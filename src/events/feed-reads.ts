@@ -9,8 +9,10 @@
  * come meanwhile go in the next, sent as soon as it returns (they have waited a round trip).
  *
  * A read's answer is what reading alone would have given: the statement reads each user's
- * range as that read would, and a call that fails fails each read in it (its feed looks again
- * at its next wake-up, as after any failed read).
+ * range as that read would. A call of several reads that fails is sent again as one call per
+ * read, so that what failed it (a timeout, a row refused) fails only the reads it concerns: a
+ * failed read ends its user's streams here (their clients resume with Last-Event-ID), and a
+ * failure of one user's read must not end every user's.
  */
 import type { EventRow } from '../domain/events.js'
 import type { FeedRead } from '../repositories/events.js'
@@ -36,11 +38,13 @@ export class FeedReads {
   private waiting: Waiting[] = []
   private sending: Promise<void> | undefined
   private gathering: NodeJS.Timeout | undefined
+  private closed = false
 
   constructor (private readonly send: Send, private readonly gatherMs = GATHER_MS) {}
 
   /** The user's events after `after`, at most `limit`, oldest first. */
   async read (userId: string, after: string, limit: number): Promise<EventRow[]> {
+    if (this.closed) throw new Error('the event hub is closing')
     return await new Promise<EventRow[]>((resolve, reject) => {
       this.waiting.push({ userId, after, limit, resolve, reject })
       if (this.sending === undefined && this.gathering === undefined) {
@@ -49,20 +53,37 @@ export class FeedReads {
     })
   }
 
+  /** Fails the reads not yet sent and sends no more (the pool is closing); a call out finishes. */
+  close (): void {
+    this.closed = true
+    clearTimeout(this.gathering)
+    this.gathering = undefined
+    for (const read of this.waiting.splice(0)) read.reject(new Error('the event hub is closing'))
+  }
+
   private flush (): void {
     if (this.sending !== undefined || this.waiting.length === 0) return
     const reads = this.waiting.splice(0, MAX_READS_PER_CALL)
-    this.sending = this.send(reads.map(({ userId, after, limit }) => ({ userId, after, limit }))).then((answers) => {
-      reads.forEach((read, index) => {
-        const rows = answers[index]
-        if (rows === undefined) read.reject(new Error('a gathered feed read went unanswered'))
-        else read.resolve(rows)
-      })
-    }, (error: unknown) => {
-      for (const read of reads) read.reject(error)
-    }).finally(() => {
+    this.sending = this.answer(reads).finally(() => {
       this.sending = undefined
       this.flush()
+    })
+  }
+
+  /** Answers `reads` with one call; when a call of several fails, each is sent again alone. Never rejects. */
+  private async answer (reads: Waiting[]): Promise<void> {
+    let answers: EventRow[][]
+    try {
+      answers = await this.send(reads.map(({ userId, after, limit }) => ({ userId, after, limit })))
+    } catch (error) {
+      if (reads.length === 1) (reads[0] as Waiting).reject(error)
+      else await Promise.all(reads.map(async (read) => { await this.answer([read]) }))
+      return
+    }
+    reads.forEach((read, index) => {
+      const rows = answers[index]
+      if (rows === undefined) read.reject(new Error('a gathered feed read went unanswered'))
+      else read.resolve(rows)
     })
   }
 }

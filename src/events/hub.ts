@@ -5,7 +5,8 @@
  * committed (events/wakeups.ts; a write made outside the service notifies from its own
  * transaction, db/migrations/202611290400_stream_wakeups_after_commit.ts); the hub tells that user's
  * feed (user-feed.ts: one log read per change for all the user's streams here, gathered with
- * other users' reads into one statement by feed-reads.ts) and wakes the streams, which take
+ * other users' reads into one statement by feed-reads.ts), which hands what it reads to the
+ * streams parked in it (those waiting with everything sent); the others are woken and take
  * what follows their position. A notification only says "look again",
  * so a lost one costs only time: after the listener reconnects every feed looks again, and
  * each feed looks again at its streams' heartbeat anyway (user-feed.ts, `recheck`).
@@ -277,6 +278,7 @@ const eventHub: FastifyPluginAsync<EventHubOptions> = async (app, { url, onAccou
   })
   app.addHook('onClose', async () => {
     closing = true
+    feedReads.close()
     await Promise.all([connecting?.end().catch(() => {}), client?.end().catch(() => {})])
   })
 }

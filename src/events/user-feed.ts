@@ -191,7 +191,10 @@ export class UserFeed {
       if (rows.length > 0 && this.parked.size > 0) {
         const waiting = [...this.parked]
         this.parked.clear()
-        for (const subscriber of waiting) subscriber.take(rows)
+        for (const subscriber of waiting) {
+          // One stream's failure (an event it cannot format) is its loop's to meet, not the others'.
+          try { subscriber.take(rows) } catch { subscriber.wake() }
+        }
       }
       // More to read (a full read, or an announcement this read may have missed): for the
       // parked streams, read on.

@@ -40,6 +40,7 @@ export async function listAfterForFeeds (db: Kysely<Database>, reads: readonly F
   const { rows } = await sql<EventRow & { request: number }>`
     SELECT request, user_id, seq, type, occurred_at, data
     FROM read_stream_feeds(${reads.map((read) => read.userId)}::text[], ${reads.map((read) => read.after)}::bigint[], ${reads.map((read) => read.limit)}::integer[])
+    ORDER BY request, seq
   `.execute(db)
   const answers: EventRow[][] = reads.map(() => [])
   for (const { request, ...row } of rows) {

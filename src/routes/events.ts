@@ -38,7 +38,11 @@ const format = (row: EventRow): Buffer => {
   let frame = frames.get(row)
   if (frame === undefined) {
     const event = toEvent(row)
-    frame = Buffer.from(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`)
+    const text = `id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`
+    // Not Buffer.from: a small one is a slice of a shared 8 KiB slab, which a kept frame would
+    // keep whole (feeds keep 64 rows a user, each frame its own slab at worst).
+    frame = Buffer.allocUnsafeSlow(Buffer.byteLength(text))
+    frame.write(text)
     frames.set(row, frame)
   }
   return frame
@@ -80,6 +84,11 @@ function waker (): { wake: (seq?: bigint) => void, wait: (ms: number, sent: bigi
 
 export const eventHandlers: Handlers<'streamEvents'> = {
   async streamEvents (request, reply): Promise<FastifyReply> {
+    // HEAD (Fastify answers it with the GET's handler): the stream's headers, and no stream,
+    // which would count against the user's streams until the client hung up.
+    if (request.method === 'HEAD') {
+      return await reply.code(200).headers({ 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform' }).send()
+    }
     const userId = request.user.id
     const { maxStreamsPerUser, heartbeatMs } = request.server.eventStreamSettings
     const given = request.headers['last-event-id']

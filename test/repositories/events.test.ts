@@ -97,6 +97,12 @@ t.test('several feeds\' reads in one statement answer each as its own read would
   t.ok(answers.flat().every((row) => row.user_id !== eve.id), 'nor does any row name them')
   t.same(await events.listAfterForFeeds(database.db, []), [], 'no reads, no rows')
 
+  t.test('a missing limit, or arrays of unequal length, read nothing for the requests concerned', async (t) => {
+    const { rows } = await sql<{ request: number }>`
+      SELECT request FROM read_stream_feeds(ARRAY[${ann.id}, ${ann.id}, ${bob.id}]::text[], ARRAY['0', '0']::bigint[], ARRAY[NULL, -1, 5]::integer[])`.execute(database.db)
+    t.same(rows, [], 'never a whole log')
+  })
+
   t.test('the function is the service\'s alone', async (t) => {
     const { rows } = await sql<{ allowed: boolean }>`SELECT has_function_privilege('public', 'read_stream_feeds(text[], bigint[], integer[])', 'EXECUTE') AS allowed`.execute(database.db)
     t.equal(rows[0]?.allowed, false, 'PUBLIC may not execute it')

@@ -39,6 +39,15 @@ t.test('streamEvents', async (t) => {
     t.match(stream.text(), new RegExp(`\\nid: ${event?.id ?? ''}\\nevent: task\\.created\\ndata: \\{`), 'id, event and data lines')
   })
 
+  t.test('HEAD answers the stream\'s headers and opens no stream', async (t) => {
+    const user = newUser()
+    const response = await fetch(`${baseUrl}/api/me/events`, { method: 'HEAD', headers: user.headers })
+    t.equal(response.status, 200)
+    t.equal(response.headers.get('content-type'), 'text/event-stream; charset=utf-8')
+    const registered = await sharedDb(t).selectFrom('event_streams').select('id').where('user_id', '=', user.id).execute()
+    t.same(registered, [], 'no registration counts against the user\'s streams')
+  })
+
   t.test('keeps a quiet stream open with comment lines', async (t) => {
     const user = newUser()
     const stream = await openStream(baseUrl, user.headers)

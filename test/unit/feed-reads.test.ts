@@ -75,3 +75,30 @@ t.test('an answer missing for a read fails that read', async (t) => {
   const reads = new FeedReads(async () => [], 1)
   await t.rejects(reads.read('ann', '1', 64), /unanswered/)
 })
+
+t.test('a call of several that fails is sent again read by read: only the read that fails it fails', async (t) => {
+  const calls: string[][] = []
+  const reads = new FeedReads(async (batch) => {
+    calls.push(batch.map((read) => read.userId))
+    if (batch.some((read) => read.userId === 'mallory')) throw new Error('statement timeout')
+    return batch.map((read) => [row(read.userId, Number(read.after) + 1)])
+  }, 5)
+  const ann = reads.read('ann', '1', 64)
+  const mallory = reads.read('mallory', '1', 64)
+  const bob = reads.read('bob', '4', 64)
+  t.same(await ann, [row('ann', 2)], 'a read of another user is answered')
+  t.same(await bob, [row('bob', 5)])
+  await t.rejects(mallory, { message: 'statement timeout' }, 'the read that fails the call fails alone')
+  t.same(calls, [['ann', 'mallory', 'bob'], ['ann'], ['mallory'], ['bob']])
+})
+
+t.test('closing fails the reads not yet sent, and any read after', async (t) => {
+  const statement = heldCalls()
+  const reads = new FeedReads(statement.send, 5)
+  const waiting = reads.read('ann', '1', 64)
+  reads.close()
+  await t.rejects(waiting, /closing/)
+  await t.rejects(reads.read('bob', '1', 64), /closing/)
+  await tick(20)
+  t.equal(statement.calls.length, 0, 'nothing was sent')
+})

@@ -263,3 +263,18 @@ t.test('a parked stream is not left behind by a read that began before the commi
   t.ok(feed.isParked(subscriber), 'the stream is parked at the new head')
   t.notOk(feed.park(subscriber, 0n), 'a stream behind the head is not kept')
 })
+
+t.test('a parked stream that fails to take its rows is woken; the others get theirs', async (t) => {
+  const { feed, reads, commit } = await adoptedFeed()
+  let woken = 0
+  const failing = { take: () => { throw new Error('cannot format') }, wake: () => { woken++ } }
+  const taken: string[] = []
+  const healthy = { take: (rows: EventRow[]) => { taken.push(...seqs(rows)) }, wake: () => { t.fail('not woken') } }
+  feed.park(failing, 0n)
+  feed.park(healthy, 0n)
+  feed.announce(commit())
+  reads.release()
+  await new Promise((resolve) => setImmediate(resolve))
+  t.equal(woken, 1, 'its loop is woken to meet the failure')
+  t.same(taken, ['1'], 'the other stream has the event')
+})
