@@ -99,6 +99,13 @@ export class UserFeed {
     return this.parked.has(subscriber)
   }
 
+  /** Every parked stream, no longer parked (a stream handed rows parks again itself). */
+  private unparkAll (): FeedSubscriber[] {
+    const waiting = [...this.parked]
+    this.parked.clear()
+    return waiting
+  }
+
   /** Reads while something announced is unread and streams are parked: nobody else would. */
   private pump (): void {
     if (this.parked.size === 0 || !this.stale || this.reading !== undefined || this.base === undefined) return
@@ -188,10 +195,8 @@ export class UserFeed {
       if (full || behind) this.stale = true
       // Parked streams are at the previous head: these rows follow it. Each parks again at the
       // new head once it has sent them (or stays out, if its client is slow).
-      if (rows.length > 0 && this.parked.size > 0) {
-        const waiting = [...this.parked]
-        this.parked.clear()
-        for (const subscriber of waiting) {
+      if (rows.length > 0) {
+        for (const subscriber of this.unparkAll()) {
           // One stream's failure (an event it cannot format) is its loop's to meet, not the others'.
           try { subscriber.take(rows) } catch { subscriber.wake() }
         }
@@ -205,9 +210,7 @@ export class UserFeed {
       this.announcedWhileReading = false
       this.stale = true
       // Parked streams' loops read again, and end on an error as a stream does when the database is away.
-      const waiting = [...this.parked]
-      this.parked.clear()
-      for (const subscriber of waiting) subscriber.wake()
+      for (const subscriber of this.unparkAll()) subscriber.wake()
       throw error
     })
   }
