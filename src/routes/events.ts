@@ -6,6 +6,7 @@
  * (events/hub.ts), for all of a user's streams in this process at once.
  */
 import { randomUUID } from 'node:crypto'
+import type { Writable } from 'node:stream'
 import type { FastifyReply } from 'fastify'
 import { type EventRow, seqOf, toEvent } from '../domain/events.js'
 import { ApiProblem } from '../errors.js'
@@ -47,6 +48,12 @@ const format = (row: EventRow): Buffer => {
   }
   return frame
 }
+
+/**
+ * The frames of rows, as one write: several events read together (a burst, or two changes of
+ * the user in one gathered read) cost the socket one system call, not one each.
+ */
+const framesOf = (rows: EventRow[]): Buffer => rows.length === 1 ? format(rows[0] as EventRow) : Buffer.concat(rows.map(format))
 
 /**
  * A stream's wake-ups, never lost: one that comes while the stream is busy is kept for its next
@@ -113,6 +120,8 @@ export const eventHandlers: Handlers<'streamEvents'> = {
 
     let after = opened.after
     const raw = reply.raw
+    /** Where the body is written: the connection itself, or the response while it has none. */
+    let out: Writable = raw
     const state = { open: true }
     const signal = waker()
     /** Set while a write waits for the client to take what was written. */
@@ -126,12 +135,10 @@ export const eventHandlers: Handlers<'streamEvents'> = {
       // feed's head sent): the rows that follow, sent at once. A client that cannot take them
       // all now has them buffered (a window at most), and the loop waits for it to drain.
       take: (rows) => {
-        let full = false
-        for (const row of rows) {
-          if (!state.open) return
-          if (!raw.write(format(row))) full = true
-          after = row.seq
-        }
+        const last = rows[rows.length - 1]
+        if (!state.open || last === undefined) return
+        const full = !out.write(framesOf(rows))
+        after = last.seq
         if (full || !feed.park(stream, BigInt(after))) signal.wake()
       }
     }
@@ -161,34 +168,44 @@ export const eventHandlers: Handlers<'streamEvents'> = {
         connection: 'close',
         'x-accel-buffering': 'no'
       })
+      raw.flushHeaders()
+      // The body goes straight to the connection once the headers are on it: with no chunked
+      // framing the bytes are the same, and each of ServerResponse's writes corks the socket
+      // and uncorks it a tick later (one writev per frame, through Node's HTTP layer): 19 µs
+      // of the process's CPU a frame against 15 written to the socket (1,000 streams, 4,000
+      // frames a second, node:http alone; docs/benchmarks.md, "Event streams: frames written
+      // to the connection"). A response queued behind another on its connection (HTTP/1.1
+      // pipelining) has no connection yet: it writes through the response, which queues.
+      out = raw.socket ?? raw
       /** Until the client has taken what was written (or the stream ends). */
       const drained = async (): Promise<void> => {
+        const target = out
         await new Promise<void>((resolve) => {
           const done = (): void => {
-            raw.off('drain', done)
-            raw.off('close', done)
+            target.off('drain', done)
+            target.off('close', done)
             stopWaiting = undefined
             resolve()
           }
-          raw.on('drain', done)
-          raw.on('close', done)
+          target.on('drain', done)
+          target.on('close', done)
           stopWaiting = done
         })
       }
       /** Writes, then waits until the client has taken it: a slow client is not buffered for. */
       const write = async (text: string | Buffer): Promise<void> => {
-        if (!state.open || raw.write(text)) return
+        if (!state.open || out.write(text)) return
         await drained()
       }
       await write(`retry: ${RETRY_MS}\n\n`)
       while (state.open) {
         // What the feed handed over while the loop slept may still be on its way to the client.
-        if (raw.writableNeedDrain) await drained()
+        if (out.writableNeedDrain) await drained()
         const rows = await feed.after(after)
-        for (const row of rows) {
-          if (!state.open) break
-          await write(format(row))
-          after = row.seq
+        const last = rows[rows.length - 1]
+        if (last !== undefined && state.open) {
+          await write(framesOf(rows))
+          after = last.seq
         }
         if (rows.length === STREAM_PAGE) continue
         // Asleep until woken, or the heartbeat: at the feed's head, the feed sends what it reads next.
