@@ -345,17 +345,20 @@ async function openStream (base: string, token: string, signal: AbortSignal): Pr
 const EVENT_LINE = Buffer.from('\nevent: ')
 
 /**
- * Counts the events a stream receives, chunk by chunk: the last bytes of a chunk are kept, so
- * a line split between two chunks is counted once (7 bytes hold no whole `\nevent: `).
+ * Counts the events a stream receives, chunk by chunk, without copying them: a line split
+ * between two chunks is found in the previous chunk's last 7 bytes joined to this one's first
+ * 7 (7 bytes hold no whole `\nevent: `, so nothing is counted twice).
  */
 function eventCounter (): { add: (chunk: Buffer) => void, count: () => number } {
+  const tail = EVENT_LINE.length - 1
   let count = 0
   let carry = Buffer.alloc(0)
   return {
     add: (chunk) => {
-      const bytes = carry.length === 0 ? chunk : Buffer.concat([carry, chunk])
-      for (let at = bytes.indexOf(EVENT_LINE); at !== -1; at = bytes.indexOf(EVENT_LINE, at + EVENT_LINE.length)) count++
-      carry = Buffer.from(bytes.subarray(Math.max(0, bytes.length - (EVENT_LINE.length - 1))))
+      if (carry.length > 0 && Buffer.concat([carry, chunk.subarray(0, tail)]).includes(EVENT_LINE)) count++
+      for (let at = chunk.indexOf(EVENT_LINE); at !== -1; at = chunk.indexOf(EVENT_LINE, at + EVENT_LINE.length)) count++
+      // The stream's last 7 bytes, whatever the chunks' sizes.
+      carry = chunk.length >= tail ? Buffer.from(chunk.subarray(chunk.length - tail)) : Buffer.concat([carry, chunk]).subarray(-tail)
     },
     count: () => count
   }
@@ -412,9 +415,15 @@ async function streamsRound (base: string, f: Fixture, mixed: () => Request, pid
         continue
       }
       response.setEncoding('utf8')
+      /** The end of the previous chunk after its last whole frame: a frame may span chunks. */
+      let partial = ''
       response.on('data', (chunk: string) => {
         const now = Date.now()
-        for (const match of chunk.matchAll(/"title":"(probe [^"]+)"/g)) {
+        const text = partial + chunk
+        const last = text.lastIndexOf('\n\n')
+        const end = last === -1 ? 0 : last + 2
+        partial = text.slice(end)
+        for (const match of text.slice(0, end).matchAll(/"title":"(probe [^"]+)"/g)) {
           const title = match[1] as string
           if (!arrivals.has(title)) arrivals.set(title, [])
           arrivals.get(title)?.push(now)
@@ -427,16 +436,25 @@ async function streamsRound (base: string, f: Fixture, mixed: () => Request, pid
   const probe = (async () => {
     for (let i = 0; probing.on; i++) {
       const title = `probe ${round}.${i}`
-      const response = await fetch(`${base}/api/me/tasks/${f.taskIds.get(probeUser)?.[0] as string}`, { method: 'PATCH', headers: { authorization: `Bearer ${f.tokens.get(probeUser) as string}`, 'content-type': 'application/json' }, body: JSON.stringify({ title }) })
-      if (response.ok) sent.set(title, Date.now())
+      try {
+        const response = await fetch(`${base}/api/me/tasks/${f.taskIds.get(probeUser)?.[0] as string}`, { method: 'PATCH', headers: { authorization: `Bearer ${f.tokens.get(probeUser) as string}`, 'content-type': 'application/json' }, body: JSON.stringify({ title }) })
+        if (response.ok) sent.set(title, Date.now())
+      } catch {
+        // A probe that failed is not timed (its event, if any, counts as nothing).
+      }
       await new Promise((resolve) => setTimeout(resolve, 200))
     }
   })()
-  const figures = await load(base, mixed, DURATION, pid)
-  probing.on = false
-  await probe
-  await new Promise((resolve) => setTimeout(resolve, 1_000))
-  stop.abort()
+  let figures: Figures
+  try {
+    figures = await load(base, mixed, DURATION, pid)
+    probing.on = false
+    await probe
+    await new Promise((resolve) => setTimeout(resolve, 1_000))
+  } finally {
+    probing.on = false
+    stop.abort()
+  }
   await Promise.all(readers)
   const latencies: number[] = []
   let missing = 0

@@ -50,12 +50,6 @@ const format = (row: EventRow): Buffer => {
 }
 
 /**
- * The frames of rows, as one write: several events read together (a burst, or two changes of
- * the user in one gathered read) cost the socket one system call, not one each.
- */
-const framesOf = (rows: EventRow[]): Buffer => rows.length === 1 ? format(rows[0] as EventRow) : Buffer.concat(rows.map(format))
-
-/**
  * A stream's wake-ups, never lost: one that comes while the stream is busy is kept for its next
  * wait. A wake-up naming an event (a notification: "the user's newest is n") is dropped when
  * the stream has sent n already: its user's write woke it once in the writing process, and the
@@ -137,16 +131,27 @@ export const eventHandlers: Handlers<'streamEvents'> = {
       take: (rows) => {
         const last = rows[rows.length - 1]
         if (!state.open || last === undefined) return
-        const full = !out.write(framesOf(rows))
+        // Several rows (a burst, or two changes in one gathered read) go out corked: one
+        // system call for all, and the frames the user's streams share are not copied.
+        if (rows.length > 1) out.cork()
+        let full = false
+        for (const row of rows) if (!out.write(format(row))) full = true
+        if (rows.length > 1) out.uncork()
         after = last.seq
         if (full || !feed.park(stream, BigInt(after))) signal.wake()
       }
     }
     const { feed, unsubscribe } = hub.subscribe(userId, stream)
+    // The connection's own close as well as the response's: a response queued behind another
+    // on its connection (HTTP/1.1 pipelining) has no socket to hear the close from, and one
+    // that is never sent may emit no 'close': its stream would stay registered, counting
+    // against the user's streams, until shutdown (test/routes/stream-connection.test.ts).
+    const connection = request.raw.socket
     try {
       raw.on('close', end)
+      connection.on('close', end)
       // A client that left while the stream was being opened: its 'close' has come already.
-      if (raw.destroyed) end()
+      if (raw.destroyed || connection.destroyed) end()
       reply.hijack()
       // The body ends when the connection does (HTTP/1.1 allows a body delimited by the close,
       // RFC 9112 section 6.3), not in chunked encoding: Node writes a chunk as its size, the data
@@ -202,10 +207,10 @@ export const eventHandlers: Handlers<'streamEvents'> = {
         // What the feed handed over while the loop slept may still be on its way to the client.
         if (out.writableNeedDrain) await drained()
         const rows = await feed.after(after)
-        const last = rows[rows.length - 1]
-        if (last !== undefined && state.open) {
-          await write(framesOf(rows))
-          after = last.seq
+        for (const row of rows) {
+          if (!state.open) break
+          await write(format(row))
+          after = row.seq
         }
         if (rows.length === STREAM_PAGE) continue
         // Asleep until woken, or the heartbeat: at the feed's head, the feed sends what it reads next.
@@ -222,6 +227,7 @@ export const eventHandlers: Handlers<'streamEvents'> = {
       // The database went away, or the client: the client reconnects with Last-Event-ID.
       request.log.warn({ err: error }, 'event stream ended by an error')
     } finally {
+      connection.off('close', end)
       raw.end()
       // Removes the registration too (events/hub.ts).
       await unsubscribe()

@@ -1,12 +1,14 @@
 /**
  * The event stream's body on its connection, read off a plain TCP socket: events written while
- * the client is not reading reach it when it reads again, once and in order; and a stream
- * requested behind another request on the same connection (HTTP/1.1 pipelining) is answered
- * after it and still gets its events. The stream writes its frames to the connection itself
- * (src/routes/events.ts), so these are the paths that changes.
+ * the client is not reading reach it when it reads again, once and in order; a stream
+ * requested behind another request on the same connection (HTTP/1.1 pipelining), which has no
+ * connection of its own until that answer is sent, is answered after it with what happened
+ * meanwhile, and ends when the connection closes before that. The stream writes its frames to
+ * the connection itself once it has one (src/routes/events.ts).
  */
 import { connect, type Socket } from 'node:net'
 import type { FastifyInstance } from 'fastify'
+import { sql } from 'kysely'
 import t, { type Test } from 'tap'
 import { buildTestApp } from '../helpers/build-app.js'
 import { sharedDb, sharedUrl } from '../helpers/database.js'
@@ -75,18 +77,65 @@ t.test('the event stream on its connection', async (t) => {
     t.same(titles, Array.from({ length: count }, (_, i) => `Unread ${i}`), 'the tasks in the order they were written')
   })
 
-  t.test('a stream asked for behind another request on its connection comes after that answer, and streams', async (t) => {
-    const user = newUser()
+  /**
+   * Holds `user`'s change counter (every change of theirs takes its next number) until the
+   * returned release is called: a write of theirs waits, and nothing of anyone else's does.
+   */
+  async function holdChanges (t: Test, user: TestUser): Promise<() => Promise<void>> {
+    let release: () => void = () => {}
+    const released = new Promise<void>((resolve) => { release = resolve })
+    let held: () => void = () => {}
+    const holding = new Promise<void>((resolve) => { held = resolve })
+    const transaction = sharedDb(t).transaction().execute(async (trx) => {
+      await sql`SELECT seq FROM change_counters WHERE user_id = ${user.id} FOR UPDATE`.execute(trx)
+      held()
+      await released
+    })
+    await holding
+    return async () => { release(); await transaction }
+  }
+
+  const createRequest = (port: number, user: TestUser, title: string): string => {
+    const body = JSON.stringify({ title })
+    return `POST /api/me/tasks HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\nauthorization: ${user.headers.authorization as string}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+  }
+
+  t.test('a stream asked for behind another request on its connection is answered after it, with what happened meanwhile', async (t) => {
+    // The first request waits on its user's change counter, so the stream's answer is queued
+    // behind it (no connection of its own yet) for as long as the test holds it.
+    const writer = newUser()
+    await createTask(t, app, writer)
+    const reader = newUser()
+    const release = await holdChanges(t, writer)
     const stream = rawConnection(t, port)
-    // Both requests in one write: the stream's answer waits for the first to be sent.
-    stream.socket.write(request(port, user, '/api/me/tasks?limit=1') + request(port, user, '/api/me/events'))
-    await stream.until((text) => text.includes('retry: '))
-    const text = stream.text()
-    t.match(text, /^HTTP\/1\.1 200 OK\r\n/, 'the first answer first')
-    t.ok(text.indexOf('application/json') < text.indexOf('text/event-stream'), 'the list, then the stream')
-    await streamsRegistered(sharedDb(t), user.id, 1)
-    const task = await createTask(t, app, user, { title: 'Pipelined' })
+    stream.socket.write(createRequest(port, writer, 'Ahead') + request(port, reader, '/api/me/events'))
+    await streamsRegistered(sharedDb(t), reader.id, 1)
+    const task = await createTask(t, app, reader, { title: 'Meanwhile' })
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    t.equal(stream.text(), '', 'nothing is sent while the first answer is not')
+    await release()
     await stream.until((now) => now.includes(`"data":{"id":"${task.id as string}"`))
-    t.match(stream.text(), /\nid: \d+\nevent: task\.created\ndata: /, 'the event, framed')
+    const text = stream.text()
+    t.match(text, /^HTTP\/1\.1 201 Created\r\n/, 'the first answer first')
+    const [created, streamed] = [text.indexOf('"title":"Ahead"'), text.indexOf('text/event-stream')]
+    t.ok(created >= 0 && streamed > created, 'the created task, then the stream')
+    t.match(text.slice(streamed), /\r\n\r\nretry: \d+\n\n(: [^\n]*\n\n)*id: \d+\nevent: task\.created\ndata: /, 'the stream\'s retry:, then the event written while it was queued')
+    // And it goes on streaming, now on the connection.
+    const next = await createTask(t, app, reader, { title: 'After' })
+    await stream.until((now) => now.includes(`"data":{"id":"${next.id as string}"`))
+  })
+
+  t.test('a stream queued behind another request ends when its connection closes', async (t) => {
+    const writer = newUser()
+    await createTask(t, app, writer)
+    const reader = newUser()
+    const release = await holdChanges(t, writer)
+    const stream = rawConnection(t, port)
+    stream.socket.write(createRequest(port, writer, 'Ahead') + request(port, reader, '/api/me/events'))
+    await streamsRegistered(sharedDb(t), reader.id, 1)
+    stream.socket.destroy()
+    await release()
+    await streamsRegistered(sharedDb(t), reader.id, 0)
+    t.pass('its registration is gone: it no longer counts against the user\'s streams')
   })
 })
