@@ -27,6 +27,7 @@
  */
 import '../src/node-version.js'
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process'
+import { setMaxListeners } from 'node:events'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { get as httpGet, type IncomingMessage } from 'node:http'
 import { createServer } from 'node:net'
@@ -383,6 +384,8 @@ async function streamsRound (base: string, f: Fixture, mixed: () => Request, pid
   const users = [...f.tokens.keys()]
   const probeUser = users[0] as string
   const stop = new AbortController()
+  // Every stream listens to it: 1,000 listeners, not a leak.
+  setMaxListeners(0, stop.signal)
   const arrivals = new Map<string, number[]>()
   const readers: Array<Promise<void>> = []
   /** The events each stream of the other users received, by user. */
