@@ -100,9 +100,12 @@ t.test('the event stream on its connection', async (t) => {
     return `POST /api/me/tasks HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\nauthorization: ${user.headers.authorization as string}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
   }
 
-  t.test('a stream asked for behind another request on its connection is answered after it, with what happened meanwhile', async (t) => {
-    // The first request waits on its user's change counter, so the stream's answer is queued
-    // behind it (no connection of its own yet) for as long as the test holds it.
+  /**
+   * A connection carrying a write ("Ahead", by another user) and, behind it, a stream: the
+   * write waits on its user's change counter, so the stream's answer is queued behind it (no
+   * connection of its own yet) until `release`. Resolves once the stream is registered.
+   */
+  async function queuedStream (t: Test): Promise<{ reader: TestUser, stream: ReturnType<typeof rawConnection>, release: () => Promise<void> }> {
     const writer = newUser()
     await createTask(t, app, writer)
     const reader = newUser()
@@ -110,6 +113,11 @@ t.test('the event stream on its connection', async (t) => {
     const stream = rawConnection(t, port)
     stream.socket.write(createRequest(port, writer, 'Ahead') + request(port, reader, '/api/me/events'))
     await streamsRegistered(sharedDb(t), reader.id, 1)
+    return { reader, stream, release }
+  }
+
+  t.test('a stream asked for behind another request on its connection is answered after it, with what happened meanwhile', async (t) => {
+    const { reader, stream, release } = await queuedStream(t)
     const task = await createTask(t, app, reader, { title: 'Meanwhile' })
     await new Promise((resolve) => setTimeout(resolve, 200))
     t.equal(stream.text(), '', 'nothing is sent while the first answer is not')
@@ -126,13 +134,7 @@ t.test('the event stream on its connection', async (t) => {
   })
 
   t.test('a stream queued behind another request ends when its connection closes', async (t) => {
-    const writer = newUser()
-    await createTask(t, app, writer)
-    const reader = newUser()
-    const release = await holdChanges(t, writer)
-    const stream = rawConnection(t, port)
-    stream.socket.write(createRequest(port, writer, 'Ahead') + request(port, reader, '/api/me/events'))
-    await streamsRegistered(sharedDb(t), reader.id, 1)
+    const { reader, stream, release } = await queuedStream(t)
     stream.socket.destroy()
     await release()
     await streamsRegistered(sharedDb(t), reader.id, 0)
