@@ -16,6 +16,17 @@ t.test('migrations', async (t) => {
     t.same(await migrateToLatest(db, url), [], 'nothing left to apply')
   })
 
+  t.test('the tasks\' search indexes keep no pending list, so a search never reads other users\' unmerged writes', async (t) => {
+    const { rows } = await sql<{ index: string, options: string[] | null }>`
+      SELECT relname AS index, reloptions AS options FROM pg_class
+      WHERE relname IN ('tasks_user_search_idx', 'tasks_user_tags_idx') ORDER BY relname
+    `.execute(db)
+    t.same(rows, [
+      { index: 'tasks_user_search_idx', options: ['fastupdate=off'] },
+      { index: 'tasks_user_tags_idx', options: ['fastupdate=off'] }
+    ])
+  })
+
   t.test('each migration reverts cleanly and applies again', async (t) => {
     const all = await createMigrator(db).getMigrations()
     for (let i = 0; i < all.length; i++) await migrateDown(db)
