@@ -57,9 +57,10 @@ const sign = createSigner({ key: SECRET, expiresIn: 3_600_000 })
 
 /**
  * cpuUs: the service's CPU time (user and system) per request answered, in µs; machineUs: the
- * whole machine's (every process: the service, PostgreSQL, this load generator).
+ * whole machine's (every process: the service, PostgreSQL, this load generator); loaderUs:
+ * this process's (the load generator, and the stream readers while they are open).
  */
-interface Figures { rps: number, p50: number, p99: number, non2xx: number, rssMb?: number, cpuUs?: number, machineUs?: number }
+interface Figures { rps: number, p50: number, p99: number, non2xx: number, rssMb?: number, cpuUs?: number, machineUs?: number, loaderUs?: number }
 type Results = Record<string, Figures>
 
 const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)] as T
@@ -192,6 +193,8 @@ type Request = { method: 'GET' | 'POST' | 'PATCH', path: string, headers: Record
 
 const WARMUP = smoke ? 1 : 3
 
+const cpuTotalUs = ({ user, system }: NodeJS.CpuUsage): number => user + system
+
 async function load (base: string, next: () => Request, seconds: number, pid?: number): Promise<Figures> {
   // Unmeasured first: JIT, connection pools and caches warm up before the clock starts.
   await autocannon({ url: base, connections: CONNECTIONS, duration: WARMUP, requests: [{ setupRequest: (request) => ({ ...request, ...next() }) }] })
@@ -199,6 +202,7 @@ async function load (base: string, next: () => Request, seconds: number, pid?: n
   const sampler = pid === undefined ? undefined : setInterval(() => { peak = Math.max(peak, rssMb(pid)) }, 250)
   const cpuBefore = pid === undefined ? 0 : cpuTimeUs(pid)
   const machineBefore = machineBusyUs()
+  const loaderBefore = process.cpuUsage()
   const result = await autocannon({
     url: base,
     connections: CONNECTIONS,
@@ -212,7 +216,8 @@ async function load (base: string, next: () => Request, seconds: number, pid?: n
     p99: result.latency.p99,
     non2xx: result.non2xx + result.errors + result.timeouts,
     ...(pid === undefined ? {} : { rssMb: Math.round(peak), cpuUs: Math.round((cpuTimeUs(pid) - cpuBefore) / Math.max(1, result.requests.total)) }),
-    machineUs: Math.round((machineBusyUs() - machineBefore) / Math.max(1, result.requests.total))
+    machineUs: Math.round((machineBusyUs() - machineBefore) / Math.max(1, result.requests.total)),
+    loaderUs: Math.round(cpuTotalUs(process.cpuUsage(loaderBefore)) / Math.max(1, result.requests.total))
   }
 }
 
@@ -497,7 +502,7 @@ async function eventsScenario (base: string, f: Fixture, mixed: () => Request, p
     without.push(await load(base, mixed, DURATION, pid))
     const around = ((without[round]?.rps ?? 0) + (without[round + 1]?.rps ?? 0)) / 2
     ratios.push(Number((figures.rps / Math.max(1, around)).toFixed(2)))
-    process.stdout.write(`# events round ${round + 1}: mixed ${figures.rps} req/s with the streams, ${without[round]?.rps ?? 0} before and ${without[round + 1]?.rps ?? 0} after; ${deliveries.received} events received by the other users' streams\n`)
+    process.stdout.write(`# events round ${round + 1}: mixed ${figures.rps} req/s with the streams, ${without[round]?.rps ?? 0} before and ${without[round + 1]?.rps ?? 0} after; ${deliveries.received} events received by the other users' streams; CPU µs a request with the streams and before: service ${figures.cpuUs ?? 0} and ${without[round]?.cpuUs ?? 0}, load generator ${figures.loaderUs ?? 0} and ${without[round]?.loaderUs ?? 0}, machine ${figures.machineUs ?? 0} and ${without[round]?.machineUs ?? 0}\n`)
   }
   latencies.sort((a, b) => a - b)
   return { load: mean(withStreams), without: mean(without), ratios, latency: { rps: latencies.length, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), non2xx: missing } }
