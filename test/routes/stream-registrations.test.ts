@@ -8,6 +8,7 @@
  */
 import { get as httpGet } from 'node:http'
 import { sql } from 'kysely'
+import { GATHER_MS as FEED_GATHER_MS } from '../../src/events/feed-reads.js'
 import * as events from '../../src/repositories/events.js'
 import t from 'tap'
 import { buildTestApp } from '../helpers/build-app.js'
@@ -51,6 +52,11 @@ t.test('stream registrations', async (t) => {
     // a gathering later, events/feed-reads.ts, and would otherwise bring what follows).
     await inject(t, app, { method: 'PATCH', url: `/api/me/tasks/${task.id as string}`, headers: user.headers, payload: { title: 'Seen' } })
     await stream.until((events) => events.some((event) => (event.data as { title?: string }).title === 'Seen'), 3_000)
+    // A read of the feed may still be under way: when the change's wake-up came during the
+    // stream's first read, the feed reads once more (a gathering and a round trip later), and
+    // that read, landing after the transaction below, would bring its change without any
+    // renewal. Twenty gatherings let it finish; a renewal comes only every second.
+    await sleep(20 * FEED_GATHER_MS)
     // In one transaction: the registration swept (as the retention job sweeps one it believes
     // lapsed) and a change nobody wakes the stream for (written through the user seam, as a
     // request is, but with no wake-up). With a 15 s heartbeat, only the renewal's look-again,
