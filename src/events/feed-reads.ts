@@ -22,7 +22,7 @@ import type { FeedRead } from '../repositories/events.js'
  * instead of one per change, for at most 25 ms more on the way to a stream (the wake-ups of
  * other processes' streams wait 50 ms already, events/wakeups.ts). 25 rather than 10: fewer
  * calls cost the rest of the load less, for a delivery p99 still well under its 250 ms target
- * (docs/benchmarks.md, "Event streams: fewer, cheaper wake-up calls and gathered reads").
+ * (docs/benchmarks.md, "Event streams: fewer wake-up calls and log reads").
  */
 export const GATHER_MS = 25
 

@@ -41,8 +41,8 @@ const MAX_USERS_PER_CALL = 1_000
  * previous call: under steady writes, one notifying transaction per 50 ms and round trip
  * instead of one per write, for at most 50 ms and a round trip more on the way to the other
  * processes' streams (this process's are woken at once). 50 rather than 20: the streams' cost
- * to the rest of the load fell with fewer calls (docs/benchmarks.md, "Event streams: fewer,
- * cheaper wake-up calls and gathered reads"), and delivery stays far inside its 1-second
+ * to the rest of the load fell with fewer calls (docs/benchmarks.md, "Event streams: fewer
+ * wake-up calls and log reads"), and delivery stays far inside its 1-second
  * promise across processes.
  */
 const GATHER_MS = 50
@@ -67,12 +67,9 @@ const streamWakeups: FastifyPluginAsync = async (app) => {
       }
       full = users.length === MAX_USERS_PER_CALL
       try {
-        // A call that notifies is a transaction with an id and a commit record; by default its
-        // commit waits for the WAL flush, a disk write per call that stores nothing a user
-        // wrote. Its notifications go out at commit either way; if the database crashed before
-        // the flush, the worst is streams that looked again for nothing. So this transaction
-        // alone commits without waiting (set_config's `true`: for this transaction only).
-        await sql`SELECT wake_event_streams(${users}::text[]), set_config('synchronous_commit', 'off', true)`.execute(app.database.db)
+        // Writes nothing: without a transaction id it has no commit record to wait for on
+        // disk (PostgreSQL's WAL syncs do not move however many such calls are made).
+        await sql`SELECT wake_event_streams(${users}::text[])`.execute(app.database.db)
       } catch (error) {
         app.log.warn({ err: error, users: users.length }, 'event stream wake-up not sent; those streams see the change at their next wake-up')
       }
