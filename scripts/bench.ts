@@ -500,9 +500,9 @@ async function eventsScenario (base: string, f: Fixture, mixed: () => Request, p
     latencies.push(...deliveries.latencies)
     missing += deliveries.missing
     without.push(await load(base, mixed, DURATION, pid))
-    const around = ((without[round]?.rps ?? 0) + (without[round + 1]?.rps ?? 0)) / 2
-    ratios.push(Number((figures.rps / Math.max(1, around)).toFixed(2)))
-    process.stdout.write(`# events round ${round + 1}: mixed ${figures.rps} req/s with the streams, ${without[round]?.rps ?? 0} before and ${without[round + 1]?.rps ?? 0} after; ${deliveries.received} events received by the other users' streams; CPU µs a request with the streams and before: service ${figures.cpuUs ?? 0} and ${without[round]?.cpuUs ?? 0}, load generator ${figures.loaderUs ?? 0} and ${without[round]?.loaderUs ?? 0}, machine ${figures.machineUs ?? 0} and ${without[round]?.machineUs ?? 0}\n`)
+    const [before, after] = [without[round] as Figures, without[round + 1] as Figures]
+    ratios.push(Number((figures.rps / Math.max(1, (before.rps + after.rps) / 2)).toFixed(2)))
+    process.stdout.write(`# events round ${round + 1}: mixed ${figures.rps} req/s with the streams, ${before.rps} before and ${after.rps} after; ${deliveries.received} events received by the other users' streams; CPU µs a request with the streams and before: service ${figures.cpuUs ?? 0} and ${before.cpuUs ?? 0}, load generator ${figures.loaderUs ?? 0} and ${before.loaderUs ?? 0}, machine ${figures.machineUs ?? 0} and ${before.machineUs ?? 0}\n`)
   }
   latencies.sort((a, b) => a - b)
   return { load: mean(withStreams), without: mean(without), ratios, latency: { rps: latencies.length, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), non2xx: missing } }
