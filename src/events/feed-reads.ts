@@ -5,8 +5,12 @@
  * driver, the socket writes that wake the database) weighed more than the few rows it brought
  * (docs/benchmarks.md, "Event streams: one read for many feeds"). Here a read waits up to
  * GATHER_MS for others, then all go as one `read_stream_feeds` call
- * (db/migrations/202611291700_stream_feed_reads.ts); one call is out at a time, and reads that
- * come meanwhile go in the next, sent as soon as it returns (they have waited a round trip).
+ * (db/migrations/202611291700_stream_feed_reads.ts); one call is out at a time. Every call
+ * goes GATHER_MS after the first read it carries was made, or as soon as the call before it
+ * returns if that is later: reads made while a call is out wait for their gathering too.
+ * (Sending them as soon as the call returned, as before, made every gathered call followed by
+ * one of a read or two: twice the calls, each costing PostgreSQL ~300 µs of CPU whatever it
+ * carries; docs/benchmarks.md, "Event streams: every feed call gathers".)
  *
  * A read's answer is what reading alone would have given: the statement reads each user's
  * range as that read would. A call of several reads that fails is sent again as one call per
@@ -38,6 +42,8 @@ interface Waiting extends FeedRead {
 
 export class FeedReads {
   private waiting: Waiting[] = []
+  /** When the oldest read waiting was made (performance.now()). */
+  private firstWaitingAt = 0
   private sending: Promise<void> | undefined
   private gathering: NodeJS.Timeout | undefined
   private closed = false
@@ -48,11 +54,18 @@ export class FeedReads {
   async read (userId: string, after: string, limit: number): Promise<EventRow[]> {
     if (this.closed) throw new Error('the event hub is closing')
     return await new Promise<EventRow[]>((resolve, reject) => {
+      if (this.waiting.length === 0) this.firstWaitingAt = performance.now()
       this.waiting.push({ userId, after, limit, resolve, reject })
-      if (this.sending === undefined && this.gathering === undefined) {
-        this.gathering = setTimeout(() => { this.gathering = undefined; this.flush() }, this.gatherMs)
-      }
+      this.schedule()
     })
+  }
+
+  /** The next call, once none is out: GATHER_MS after its first read was made, at once if that has passed. */
+  private schedule (): void {
+    if (this.sending !== undefined || this.gathering !== undefined || this.waiting.length === 0) return
+    const wait = this.firstWaitingAt + this.gatherMs - performance.now()
+    if (wait <= 0) { this.flush(); return }
+    this.gathering = setTimeout(() => { this.gathering = undefined; this.flush() }, wait)
   }
 
   /** Fails the reads not yet sent and sends no more (the pool is closing); a call out finishes. */
@@ -65,10 +78,11 @@ export class FeedReads {
 
   private flush (): void {
     if (this.sending !== undefined || this.waiting.length === 0) return
+    // Reads left over (more than a call carries) have waited as long: they go next, at once.
     const reads = this.waiting.splice(0, MAX_READS_PER_CALL)
     this.sending = this.answer(reads).finally(() => {
       this.sending = undefined
-      this.flush()
+      this.schedule()
     })
   }
 

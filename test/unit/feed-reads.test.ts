@@ -1,7 +1,7 @@
 /**
  * src/events/feed-reads.ts: the feeds' log reads gathered into one statement. Each read gets
- * its own answer; reads of a moment share a call; one call is out at a time; a failed call
- * fails the reads in it and no others. The statement itself (read_stream_feeds) is tested
+ * its own answer; reads of a moment share a call; one call is out at a time, and each waits
+ * for its gathering; a failed call fails the reads in it and no others. The statement itself (read_stream_feeds) is tested
  * against PostgreSQL in test/repositories/events.test.ts.
  */
 import t from 'tap'
@@ -56,6 +56,24 @@ t.test('reads made while a call is out go in the next, sent when it returns', as
   t.same(statement.calls[1], [{ userId: 'bob', after: '1', limit: 64 }, { userId: 'ann', after: '2', limit: 64 }], 'the waiting reads, together')
   statement.release()
   t.same(await Promise.all([second, third]), [[row('bob', 2)], [row('ann', 3)]])
+})
+
+t.test('reads made just before a call returns wait for their own gathering, not a call of their own at once', async (t) => {
+  const statement = heldCalls()
+  const reads = new FeedReads(statement.send, 60)
+  const first = reads.read('ann', '1', 64)
+  await tick(80)
+  t.equal(statement.calls.length, 1, 'the first call is out')
+  const second = reads.read('bob', '1', 64)
+  statement.release()
+  t.same(await first, [row('ann', 2)])
+  await tick(10)
+  t.equal(statement.calls.length, 1, 'a read made a moment before the call returned is still gathering')
+  const third = reads.read('cyd', '1', 64)
+  await tick(90)
+  t.same(statement.calls[1], [{ userId: 'bob', after: '1', limit: 64 }, { userId: 'cyd', after: '1', limit: 64 }], 'it went with the reads made during its gathering')
+  statement.release()
+  t.same(await Promise.all([second, third]), [[row('bob', 2)], [row('cyd', 2)]])
 })
 
 t.test('a failed call fails its reads, and the next call goes out', async (t) => {
