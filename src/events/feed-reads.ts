@@ -9,7 +9,7 @@
  * goes GATHER_MS after the first read it carries was made, or as soon as the call before it
  * returns if that is later: reads made while a call is out wait for their gathering too.
  * (Sending them as soon as the call returned, as before, made every gathered call followed by
- * one of a read or two: twice the calls, each costing PostgreSQL ~300 µs of CPU whatever it
+ * one of a read or two: 2.5 times the calls, each costing PostgreSQL ~300 µs of CPU whatever it
  * carries; docs/benchmarks.md, "Event streams: every feed call gathers".)
  *
  * A read's answer is what reading alone would have given: the statement reads each user's

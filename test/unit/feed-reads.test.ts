@@ -1,8 +1,8 @@
 /**
  * src/events/feed-reads.ts: the feeds' log reads gathered into one statement. Each read gets
  * its own answer; reads of a moment share a call; one call is out at a time, and each waits
- * for its gathering; a failed call fails the reads in it and no others. The statement itself (read_stream_feeds) is tested
- * against PostgreSQL in test/repositories/events.test.ts.
+ * for its gathering; a failed call fails the reads in it and no others. The statement itself
+ * (read_stream_feeds) is tested against PostgreSQL in test/repositories/events.test.ts.
  */
 import t from 'tap'
 import type { EventRow } from '../../src/domain/events.js'
