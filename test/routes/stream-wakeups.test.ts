@@ -34,6 +34,11 @@ t.test('stream wake-ups are sent after the commit', async (t) => {
   const unwatched = newUser('unwatched')
   const task = await createTask(t, app, watched, { title: 'Watched' })
   const other = await createTask(t, app, unwatched, { title: 'Not watched' })
+  // The creations' own wake-ups go out 50 ms after them (events/wakeups.ts) and notify the
+  // user's newest event *when they run*: one still on its way could name the event of the
+  // first test's transaction and pass for a notification of its commit. Out before the stream
+  // is registered, they find nobody to wake.
+  await sleep(300)
   // An open stream of the watched user, as a process registers it (routes/events.ts).
   await owner.insertInto('event_streams').values({ user_id: watched.id, id: randomUUID(), expires_at: sql<string>`now() + interval '1 minute'` }).execute()
   const newest = async (userId: string): Promise<string> => (await events.latestSeq(service.forUser(userId), userId))
