@@ -28,12 +28,13 @@ import { countOpenStreams } from '../metrics/signals.js'
 import * as eventStreams from '../repositories/event-streams.js'
 import * as events from '../repositories/events.js'
 import { FeedReads } from './feed-reads.js'
+import { type FramedEvent, framed } from './frames.js'
 import { type FeedSubscriber, UserFeed } from './user-feed.js'
 
 const EVENTS_CHANNEL = 'todo_events'
 const ACCOUNT_DELETED_CHANNEL = 'todo_account_deleted'
 
-export interface EventStreamHandle extends FeedSubscriber {
+export interface EventStreamHandle extends FeedSubscriber<FramedEvent> {
   /** The stream's registration (event_streams.id), renewed by the hub while the stream is subscribed. */
   id: string
   /**
@@ -56,7 +57,7 @@ export interface EventHub {
    * removes the stream's registration (after any renewal under way, which would put it back);
    * it never rejects (a registration not removed lapses by itself).
    */
-  subscribe: (userId: string, stream: EventStreamHandle) => { feed: UserFeed, unsubscribe: () => Promise<void> }
+  subscribe: (userId: string, stream: EventStreamHandle) => { feed: UserFeed<FramedEvent>, unsubscribe: () => Promise<void> }
   /**
    * A write of the user committed in this process: its streams here look at once, without
    * waiting for the notification (events/wakeups.ts sends that for the other processes).
@@ -81,7 +82,7 @@ export interface EventHubOptions {
 }
 
 interface Listeners {
-  feed: UserFeed
+  feed: UserFeed<FramedEvent>
   streams: Set<EventStreamHandle>
   /** Renews the streams' registrations every third of their lapse. */
   renewal: NodeJS.Timeout
@@ -223,7 +224,8 @@ const eventHub: FastifyPluginAsync<EventHubOptions> = async (app, { url, onAccou
       let listeners = users.get(userId)
       if (listeners === undefined) {
         const created: Listeners = {
-          feed: new UserFeed(async (after, limit) => await feedReads.read(userId, after, limit)),
+          // Framed as soon as read: the rows as read die young (events/frames.ts).
+          feed: new UserFeed(async (after, limit) => (await feedReads.read(userId, after, limit)).map(framed)),
           streams: new Set(),
           renewal: setInterval(() => { renew(userId, created) }, (registrationTtlSeconds * 1000) / 3).unref(),
           renewing: undefined,

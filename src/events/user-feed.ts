@@ -16,32 +16,35 @@
  * brings (`take`), so its own loop stays asleep; its loop runs again only at its heartbeat, or
  * when it falls behind (a slow client) or a read fails.
  */
-import type { EventRow } from '../domain/events.js'
-
 /** The most events a stream is handed at a time. */
 export const STREAM_PAGE = 200
 
-export type ReadAfter = (after: string, limit: number) => Promise<EventRow[]>
+/** What a feed needs of an event: its number in the user's log (events.seq). */
+export interface Numbered { seq: string }
+
+export type ReadAfter<Row extends Numbered> = (after: string, limit: number) => Promise<Row[]>
 
 /** A stream as the feed sees it while the stream waits at the window's head (`park`). */
-export interface FeedSubscriber {
+export interface FeedSubscriber<Row extends Numbered = Numbered> {
   /** The rows that follow the stream's position, in order: it sends them now. */
-  take: (rows: EventRow[]) => void
+  take: (rows: Row[]) => void
   /** Its own loop should look (a read failed: that loop reads, and ends on an error). */
   wake: () => void
 }
 
 /**
  * Rows kept, and read at a time, for streams a little behind the newest (a slow client, a
- * burst). Small, because a feed lives as long as its user has a stream here: 64 rows of 1 KiB
- * for each of 100 users is 6.4 MiB.
+ * burst). Small, because a feed lives as long as its user has a stream here: 64 frames of 1 KiB
+ * for each of 100 users is 6.4 MiB (the service's feeds keep frames, not rows as read:
+ * events/frames.ts says why).
  */
 const WINDOW = 64
 
-export class UserFeed {
+/** `Row`: what a read brings and the streams take (the service's: events/frames.ts). */
+export class UserFeed<Row extends Numbered = Numbered> {
   private base: bigint | undefined
   private head: bigint | undefined
-  private rows: EventRow[] = []
+  private rows: Row[] = []
   /** `rows`' numbers, parsed once: every stream of the user looks them up at every wake-up. */
   private seqs: bigint[] = []
   /** The newest number a notification announced that has not been read yet. */
@@ -55,9 +58,9 @@ export class UserFeed {
   /** A numbered announcement came while a read was out: that read may have begun before its commit. */
   private announcedWhileReading = false
   /** Streams waiting at `head`: every read that brings rows hands them over at once. */
-  private readonly parked = new Set<FeedSubscriber>()
+  private readonly parked = new Set<FeedSubscriber<Row>>()
 
-  constructor (private readonly read: ReadAfter) {}
+  constructor (private readonly read: ReadAfter<Row>) {}
 
   /**
    * Something was committed for the user: up to event `seq` when the notification said, or
@@ -84,23 +87,23 @@ export class UserFeed {
    * many feeds"). Anywhere else it is not kept (false): it reads for itself, as without a feed.
    * Kept until the feed hands it rows, `unpark`, or a read fails (then `wake`).
    */
-  park (subscriber: FeedSubscriber, position: bigint): boolean {
+  park (subscriber: FeedSubscriber<Row>, position: bigint): boolean {
     if (this.head === undefined || position !== this.head) return false
     this.parked.add(subscriber)
     this.pump()
     return true
   }
 
-  unpark (subscriber: FeedSubscriber): void {
+  unpark (subscriber: FeedSubscriber<Row>): void {
     this.parked.delete(subscriber)
   }
 
-  isParked (subscriber: FeedSubscriber): boolean {
+  isParked (subscriber: FeedSubscriber<Row>): boolean {
     return this.parked.has(subscriber)
   }
 
   /** Every parked stream, no longer parked (a stream handed rows parks again itself). */
-  private unparkAll (): FeedSubscriber[] {
+  private unparkAll (): Array<FeedSubscriber<Row>> {
     const waiting = [...this.parked]
     this.parked.clear()
     return waiting
@@ -126,7 +129,7 @@ export class UserFeed {
   }
 
   /** Up to STREAM_PAGE events after `after`, in order. */
-  async after (after: string): Promise<EventRow[]> {
+  async after (after: string): Promise<Row[]> {
     const position = BigInt(after)
     if (this.base === undefined) {
       const announcements = this.announcements
@@ -146,7 +149,7 @@ export class UserFeed {
   }
 
   /** The first read: `announcedMeanwhile`, something may have committed while it was out. */
-  private adopt (position: bigint, rows: EventRow[], announcedMeanwhile: boolean): void {
+  private adopt (position: bigint, rows: Row[], announcedMeanwhile: boolean): void {
     this.base = position
     this.head = position
     this.readAt = performance.now()
@@ -215,7 +218,7 @@ export class UserFeed {
     })
   }
 
-  private append (rows: EventRow[]): void {
+  private append (rows: Row[]): void {
     if (rows.length === 0) return
     for (const row of rows) {
       this.rows.push(row)

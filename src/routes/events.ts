@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Writable } from 'node:stream'
 import type { FastifyReply } from 'fastify'
-import { type EventRow, seqOf, toEvent } from '../domain/events.js'
+import { seqOf } from '../domain/events.js'
 import { ApiProblem } from '../errors.js'
 import * as eventStreams from '../repositories/event-streams.js'
 import type { EventStreamHandle } from '../events/hub.js'
@@ -27,26 +27,6 @@ declare module 'fastify' {
   interface FastifyInstance {
     eventStreamSettings: StreamSettings
   }
-}
-
-/**
- * An event's SSE frame, made and encoded once per row: the streams of a user in this process
- * share the feed's rows (events/user-feed.ts), so ten streams serialize a change once, not
- * ten times, and the socket takes the bytes as they are.
- */
-const frames = new WeakMap<EventRow, Buffer>()
-const format = (row: EventRow): Buffer => {
-  let frame = frames.get(row)
-  if (frame === undefined) {
-    const event = toEvent(row)
-    const text = `id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`
-    // Not Buffer.from: a small one is a slice of a shared 8 KiB slab, which a kept frame would
-    // keep whole (feeds keep 64 rows a user, each frame its own slab at worst).
-    frame = Buffer.allocUnsafeSlow(Buffer.byteLength(text))
-    frame.write(text)
-    frames.set(row, frame)
-  }
-  return frame
 }
 
 /**
@@ -126,17 +106,17 @@ export const eventHandlers: Handlers<'streamEvents'> = {
       wake: signal.wake,
       end,
       // Called by the feed while this stream is parked (its loop asleep, everything up to the
-      // feed's head sent): the rows that follow, sent at once. A client that cannot take them
+      // feed's head sent): the events that follow, sent at once. A client that cannot take them
       // all now has them buffered (a window at most), and the loop waits for it to drain.
-      take: (rows) => {
-        const last = rows[rows.length - 1]
+      take: (events) => {
+        const last = events[events.length - 1]
         if (!state.open || last === undefined) return
-        // Several rows (a burst, or two changes in one gathered read) go out corked: one
+        // Several events (a burst, or two changes in one gathered read) go out corked: one
         // system call for all, and the frames the user's streams share are not copied.
-        if (rows.length > 1) out.cork()
+        if (events.length > 1) out.cork()
         let full = false
-        for (const row of rows) if (!out.write(format(row))) full = true
-        if (rows.length > 1) out.uncork()
+        for (const event of events) if (!out.write(event.frame)) full = true
+        if (events.length > 1) out.uncork()
         after = last.seq
         if (full || !feed.park(stream, BigInt(after))) signal.wake()
       }
@@ -206,13 +186,13 @@ export const eventHandlers: Handlers<'streamEvents'> = {
       while (state.open) {
         // What the feed handed over while the loop slept may still be on its way to the client.
         if (out.writableNeedDrain) await drained()
-        const rows = await feed.after(after)
-        for (const row of rows) {
+        const events = await feed.after(after)
+        for (const event of events) {
           if (!state.open) break
-          await write(format(row))
-          after = row.seq
+          await write(event.frame)
+          after = event.seq
         }
-        if (rows.length === STREAM_PAGE) continue
+        if (events.length === STREAM_PAGE) continue
         // Asleep until woken, or the heartbeat: at the feed's head, the feed sends what it reads next.
         feed.park(stream, BigInt(after))
         const woken = await signal.wait(heartbeatMs, BigInt(after))

@@ -54,7 +54,7 @@ const logSteps = [
 ] as const
 
 /** A feed over an empty log, its first read (the adoption) done. */
-async function adoptedFeed (): Promise<{ feed: UserFeed, reads: ReturnType<typeof heldReads>, commit: () => bigint }> {
+async function adoptedFeed (): Promise<{ feed: UserFeed<EventRow>, reads: ReturnType<typeof heldReads>, commit: () => bigint }> {
   const { rows, commit } = log()
   const reads = heldReads(rows)
   const feed = new UserFeed(reads.read)
