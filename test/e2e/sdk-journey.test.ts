@@ -8,6 +8,7 @@ import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import { createTodoClient, etagOf, runBatch, StreamError, streamEvents, SyncError, syncAll, type Task, type TodoEvent } from 'todo-contract/client'
 import { sharedDb, sharedUrl } from '../helpers/database.js'
+import { settlesWithin } from '../helpers/deadline.js'
 import { streamsRegistered } from '../helpers/event-stream.js'
 import { startServer } from '../helpers/server.js'
 import { newUserId, TEST_SECRET, tokenFor } from '../helpers/tokens.js'
@@ -119,15 +120,15 @@ t.test('a user journey through the SDK', async (t) => {
   const received: TodoEvent[] = []
   const listening = (async () => { for await (const event of streamEvents(api, { signal: stop.signal })) received.push(event) })()
   await streamsRegistered(sharedDb(t), userId, 1)
-  const live = await api.POST('/api/{user_id}/tasks', { params: { path: me }, body: { title: 'Seen live' } })
+  const live = await settlesWithin(api.POST('/api/{user_id}/tasks', { params: { path: me }, body: { title: 'Seen live' } }), 10_000, 'the task created while streaming')
   const until = Date.now() + 5_000
   while (received.length === 0 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20))
   stop.abort()
-  await listening
+  await settlesWithin(listening, 10_000, `streamEvents, aborted after ${received.length} events`)
   t.match(received[0], { type: 'task.created', data: { id: live.data!.id, title: 'Seen live' } }, 'streamEvents yields the event')
   const resumed = streamEvents(api, { lastEventId: '9'.repeat(20) })
-  const unopened = await resumed.next().catch((error: unknown) => error)
-  t.ok(unopened instanceof StreamError && unopened.status === 400, 'a stream that cannot open is a StreamError')
+  const unopened = await settlesWithin(resumed.next(), 10_000, 'a stream opened after the newest event').catch((error: unknown) => error)
+  t.ok(unopened instanceof StreamError && unopened.status === 400, 'a stream that cannot open is a StreamError', { found: String(unopened) })
 
   // An offline queue, sent as one atomic batch with ids chosen on the client, retried safely.
   const errands = randomUUID()
