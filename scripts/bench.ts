@@ -17,6 +17,9 @@
  * list, get, create, update, search and mixed, the same requests (its paths are the service's)
  * go to the peer in alternation with the service, three rounds each (list and get: with the
  * floor too), and the service's req/s is checked against the peer's (target ≥ 8).
+ * `--streams-apart`: the events scenario opens its streams on a second service process while
+ * the mixed load goes to the first: event streams served by processes of their own
+ * (docs/scaling.md, "Event streams on processes of their own"); its RSS figure is that process's.
  * `--only` runs the named scenarios alone (`events` is the 1,000 streams with mixed load and
  * delivery latency; `mixed-2-workers` the cluster; `reminders` 10,000 reminders due within a
  * minute, fired by the cluster; `metrics` get and mixed with METRICS_PORT on and off); a check
@@ -43,7 +46,7 @@ import { migrateToLatest } from '../src/database/migrate.js'
 import { seedPeer } from './bench/peer-seed.js'
 import { ACTIVE_USERS, type BenchSize, benchUser, SEARCH_WORDS, seed } from './bench/seed.js'
 
-const { values } = parseArgs({ options: { size: { type: 'string', default: 'small' }, duration: { type: 'string' }, smoke: { type: 'boolean', default: false }, rls: { type: 'string', default: 'on' }, only: { type: 'string' }, 'cpu-prof': { type: 'string' }, peer: { type: 'boolean', default: false } } })
+const { values } = parseArgs({ options: { size: { type: 'string', default: 'small' }, duration: { type: 'string' }, smoke: { type: 'boolean', default: false }, rls: { type: 'string', default: 'on' }, only: { type: 'string' }, 'cpu-prof': { type: 'string' }, peer: { type: 'boolean', default: false }, 'streams-apart': { type: 'boolean', default: false } } })
 const smoke = values.smoke === true
 const DURATION = Number(values.duration ?? (smoke ? 2 : 10))
 const CONNECTIONS = 16
@@ -379,6 +382,9 @@ function eventCounter (): { add: (chunk: Buffer) => void, count: () => number } 
  */
 const STREAM_ROUNDS = smoke ? 1 : 5
 
+/** Where the streams open: the service (pid undefined), or with --streams-apart a second service process. */
+interface Streams { base: string, pid?: number }
+
 /** One round's deliveries: timed (ms from commit to receipt), missing, and received by the other users' streams. */
 interface Deliveries { latencies: number[], missing: number, received: number }
 
@@ -391,7 +397,7 @@ interface Deliveries { latencies: number[], missing: number, received: number }
  * each of its user's streams, and for the other users, events a stream received fewer of than
  * the user's other streams.
  */
-async function streamsRound (base: string, f: Fixture, mixed: () => Request, pid: number | undefined, round: number): Promise<{ load: Figures, deliveries: Deliveries }> {
+async function streamsRound (base: string, streams: Streams, f: Fixture, mixed: () => Request, pid: number | undefined, round: number): Promise<{ load: Figures, deliveries: Deliveries }> {
   const users = [...f.tokens.keys()]
   const probeUser = users[0] as string
   const stop = new AbortController()
@@ -409,12 +415,12 @@ async function streamsRound (base: string, f: Fixture, mixed: () => Request, pid
     for (let i = 0; i < 10; i++) {
       // node:http rather than fetch: a web ReadableStream per stream costs this process (which
       // also drives the load) several times the CPU of a socket's 'data' events.
-      let response = await openStream(base, token, stop.signal)
+      let response = await openStream(streams.base, token, stop.signal)
       // The batch scenario before this one may still hold the service's connections for a few seconds.
       for (let retry = 0; response.statusCode === 503 && retry < 20; retry++) {
         response.resume()
         await new Promise((resolve) => setTimeout(resolve, 500))
-        response = await openStream(base, token, stop.signal)
+        response = await openStream(streams.base, token, stop.signal)
       }
       if (response.statusCode !== 200) throw new Error(`stream ${readers.length + 1} did not open: ${response.statusCode ?? 0}`)
       const closed = new Promise<void>((resolve) => {
@@ -460,12 +466,17 @@ async function streamsRound (base: string, f: Fixture, mixed: () => Request, pid
     }
   })()
   let figures: Figures
+  // Apart: the RSS figure is the streams' process's, sampled as load() samples the service's.
+  let apartPeak = 0
+  const apartSampler = streams.pid === undefined ? undefined : setInterval(() => { apartPeak = Math.max(apartPeak, rssMb(streams.pid as number)) }, 250)
   try {
     figures = await load(base, mixed, DURATION, pid)
+    if (streams.pid !== undefined) figures = { ...figures, rssMb: Math.round(apartPeak) }
     probing.on = false
     await probe
     await new Promise((resolve) => setTimeout(resolve, 1_000))
   } finally {
+    clearInterval(apartSampler)
     probing.on = false
     stop.abort()
   }
@@ -494,14 +505,14 @@ async function streamsRound (base: string, f: Fixture, mixed: () => Request, pid
  * from one minute to the next; alternating, each round's figure with streams is set against
  * the mean of the figures without on either side of it, and the rounds' median is the ratio.
  */
-async function eventsScenario (base: string, f: Fixture, mixed: () => Request, pid: number | undefined): Promise<{ load: Figures, without: Figures, ratios: number[], latency: Figures }> {
+async function eventsScenario (base: string, streams: Streams, f: Fixture, mixed: () => Request, pid: number | undefined): Promise<{ load: Figures, without: Figures, ratios: number[], latency: Figures }> {
   const without: Figures[] = [await load(base, mixed, DURATION, pid)]
   const withStreams: Figures[] = []
   const ratios: number[] = []
   const latencies: number[] = []
   let missing = 0
   for (let round = 0; round < STREAM_ROUNDS; round++) {
-    const { load: figures, deliveries } = await streamsRound(base, f, mixed, pid, round)
+    const { load: figures, deliveries } = await streamsRound(base, streams, f, mixed, pid, round)
     withStreams.push(figures)
     latencies.push(...deliveries.latencies)
     missing += deliveries.missing
@@ -767,7 +778,14 @@ async function runSize (adminUrl: string, size: BenchSize): Promise<Results> {
       process.stdout.write(`# ${size} metrics: get ${results['get-metrics-on']?.rps ?? 0} vs ${results['get-metrics-off']?.rps ?? 0} req/s\n`)
     }
     if (wanted('events')) {
-      const events = await eventsScenario(service.base, f, s.mixed as () => Request, service.child.pid)
+      // --streams-apart: the same service again, the streams' process.
+      const apart = values['streams-apart'] === true ? await start(serviceCommand(), serviceEnv, '/ready') : undefined
+      let events: Awaited<ReturnType<typeof eventsScenario>>
+      try {
+        events = await eventsScenario(service.base, apart === undefined ? { base: service.base } : { base: apart.base, pid: apart.child.pid as number }, f, s.mixed as () => Request, service.child.pid)
+      } finally {
+        await apart?.stop()
+      }
       results['mixed-1000-streams'] = events.load
       results['mixed-no-streams'] = events.without
       streamsRatios[size] = events.ratios
@@ -848,10 +866,11 @@ async function main (): Promise<number> {
     const smallRatios = streamsRatios.small ?? []
     const withStreams = median(smallRatios)
     const delivery = small['event-delivery']
+    const apart = values['streams-apart'] === true ? ', the streams on a process of their own' : ''
     checks.push(
       [`event delivery p99 ${delivery?.p99 ?? 0} ms over ${delivery?.rps ?? 0} deliveries, ${delivery?.non2xx ?? 0} missing (target < 250, none missing)`, (delivery?.p99 ?? Infinity) < 250 && delivery?.non2xx === 0, 'event-delivery'],
-      [`RSS with 1,000 streams open ${streamsRss} MB (target < 250)`, streamsRss < 250, 'mixed-1000-streams'],
-      [`mixed with 1,000 streams / without = ${withStreams}, the median of ${smallRatios.length} rounds (${smallRatios.join(', ')}; target ≥ 0.85)`, withStreams >= 0.85, 'mixed-1000-streams', 'mixed-no-streams']
+      [`RSS with 1,000 streams open ${streamsRss} MB${apart === '' ? '' : ', the streams\' process'} (target < 250)`, streamsRss < 250, 'mixed-1000-streams'],
+      [`mixed with 1,000 streams / without = ${withStreams}, the median of ${smallRatios.length} rounds (${smallRatios.join(', ')}${apart}; target ≥ 0.85)`, withStreams >= 0.85, 'mixed-1000-streams', 'mixed-no-streams']
     )
     const validationCost = ['list', 'get', 'mixed'].map((name) => `${name} ${ratio(`${name}-validated`, `${name}-unvalidated`)}`).join(', ')
     checks.push([`RESPONSE_VALIDATION on / off (no target; off in production): ${validationCost}`, true, 'list-validated', 'get-validated', 'mixed-validated'])
@@ -859,7 +878,7 @@ async function main (): Promise<number> {
     checks.push([`METRICS_PORT on / off, scraped every second (no target): ${metricsCost}`, true, 'get-metrics-on', 'mixed-metrics-on'])
     const fired = small.reminders
     checks.push([`reminders: ${fired?.rps ?? 0} fired, ${fired?.non2xx ?? 0} missing or twice, lateness p99 ${fired?.p99 ?? 0} ms (target: all once, p99 < 5000)`, fired?.non2xx === 0 && (fired?.p99 ?? Infinity) < 5000, 'reminders'])
-    const summary: Record<string, unknown> = { node: process.versions.node, duration: DURATION, connections: CONNECTIONS, rls: values.rls, floorRatio: { list: floorList, get: floorGet, listP99: p99List, getP99: p99Get }, peakRssMb: peak, streamsRatio: { median: withStreams, rounds: smallRatios }, runs }
+    const summary: Record<string, unknown> = { node: process.versions.node, duration: DURATION, connections: CONNECTIONS, rls: values.rls, floorRatio: { list: floorList, get: floorGet, listP99: p99List, getP99: p99Get }, peakRssMb: peak, streamsRatio: { median: withStreams, rounds: smallRatios, apart: values['streams-apart'] === true }, runs }
     if (values.peer === true) {
       const peerRatio: Record<string, Record<string, number>> = {}
       for (const [name, results] of Object.entries(runs)) {
