@@ -198,11 +198,17 @@ const WARMUP = smoke ? 1 : 3
 
 const cpuTotalUs = ({ user, system }: NodeJS.CpuUsage): number => user + system
 
+/** Samples a process's RSS every 250 ms; `stop` ends it and gives the peak in MB. */
+function rssSampler (pid: number): { stop: () => number } {
+  let peak = 0
+  const timer = setInterval(() => { peak = Math.max(peak, rssMb(pid)) }, 250)
+  return { stop: () => { clearInterval(timer); return Math.round(peak) } }
+}
+
 async function load (base: string, next: () => Request, seconds: number, pid?: number): Promise<Figures> {
   // Unmeasured first: JIT, connection pools and caches warm up before the clock starts.
   await autocannon({ url: base, connections: CONNECTIONS, duration: WARMUP, requests: [{ setupRequest: (request) => ({ ...request, ...next() }) }] })
-  let peak = 0
-  const sampler = pid === undefined ? undefined : setInterval(() => { peak = Math.max(peak, rssMb(pid)) }, 250)
+  const sampler = pid === undefined ? undefined : rssSampler(pid)
   const cpuBefore = pid === undefined ? 0 : cpuTimeUs(pid)
   const machineBefore = machineBusyUs()
   const loaderBefore = process.cpuUsage()
@@ -212,13 +218,13 @@ async function load (base: string, next: () => Request, seconds: number, pid?: n
     duration: seconds,
     requests: [{ setupRequest: (request) => ({ ...request, ...next() }) }]
   })
-  if (sampler !== undefined) clearInterval(sampler)
+  const peak = sampler?.stop() ?? 0
   return {
     rps: Math.round(result.requests.average),
     p50: result.latency.p50,
     p99: result.latency.p99,
     non2xx: result.non2xx + result.errors + result.timeouts,
-    ...(pid === undefined ? {} : { rssMb: Math.round(peak), cpuUs: Math.round((cpuTimeUs(pid) - cpuBefore) / Math.max(1, result.requests.total)) }),
+    ...(pid === undefined ? {} : { rssMb: peak, cpuUs: Math.round((cpuTimeUs(pid) - cpuBefore) / Math.max(1, result.requests.total)) }),
     machineUs: Math.round((machineBusyUs() - machineBefore) / Math.max(1, result.requests.total)),
     loaderUs: Math.round(cpuTotalUs(process.cpuUsage(loaderBefore)) / Math.max(1, result.requests.total))
   }
@@ -466,17 +472,16 @@ async function streamsRound (base: string, streams: Streams, f: Fixture, mixed: 
     }
   })()
   let figures: Figures
-  // Apart: the RSS figure is the streams' process's, sampled as load() samples the service's.
-  let apartPeak = 0
-  const apartSampler = streams.pid === undefined ? undefined : setInterval(() => { apartPeak = Math.max(apartPeak, rssMb(streams.pid as number)) }, 250)
+  // Apart: the RSS figure is the streams' process's.
+  const apartSampler = streams.pid === undefined ? undefined : rssSampler(streams.pid)
   try {
     figures = await load(base, mixed, DURATION, pid)
-    if (streams.pid !== undefined) figures = { ...figures, rssMb: Math.round(apartPeak) }
+    if (apartSampler !== undefined) figures = { ...figures, rssMb: apartSampler.stop() }
     probing.on = false
     await probe
     await new Promise((resolve) => setTimeout(resolve, 1_000))
   } finally {
-    clearInterval(apartSampler)
+    apartSampler?.stop()
     probing.on = false
     stop.abort()
   }

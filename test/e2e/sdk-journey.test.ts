@@ -8,10 +8,10 @@ import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import { createTodoClient, etagOf, runBatch, StreamError, streamEvents, SyncError, syncAll, type Task, type TodoEvent } from 'todo-contract/client'
 import { sharedDb, sharedUrl } from '../helpers/database.js'
-import { settlesWithin } from '../helpers/deadline.js'
 import { streamsRegistered } from '../helpers/event-stream.js'
 import { startServer } from '../helpers/server.js'
 import { newUserId, TEST_SECRET, tokenFor } from '../helpers/tokens.js'
+import { settlesWithin } from '../helpers/waiting.js'
 
 t.test('a user journey through the SDK', async (t) => {
   const server = await startServer(t, { DATABASE_URL: sharedUrl(), JWT_SECRET: TEST_SECRET, MIGRATE_ON_START: 'false', NODE_ENV: 'test' })
