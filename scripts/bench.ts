@@ -21,9 +21,10 @@
  * the mixed load goes to the first: event streams served by processes of their own
  * (docs/scaling.md, "Event streams on processes of their own"); its RSS figure is that process's.
  * `--only` runs the named scenarios alone (`events` is the 1,000 streams with mixed load and
- * delivery latency, on a database of its own seeded like the first, whatever ran before it; `mixed-2-workers` the cluster; `reminders` 10,000 reminders due within a
- * minute, fired by the cluster; `metrics` get and mixed with METRICS_PORT on and off); a check
- * whose figures were not taken is skipped.
+ * delivery latency, on a database of its own seeded like the first, whatever ran before it;
+ * `mixed-2-workers` the cluster; `reminders` 10,000 reminders due within a minute, fired by the
+ * cluster; `metrics` get and mixed with METRICS_PORT on and off); a check whose figures were
+ * not taken is skipped.
  * Bounded: every scenario stops after its duration; everything it starts is stopped.
  * Everything runs on the Node.js that runs the bench, named in its header and in BENCH_JSON;
  * `scripts/with-node.sh 26 npm run bench` measures Node 26.
@@ -703,11 +704,16 @@ async function samePeerData (serviceBase: string, peerBase: string, f: Fixture, 
   }
 }
 
-async function runSize (adminUrl: string, size: BenchSize): Promise<Results> {
-  const url = await prepareDatabase(adminUrl, size)
-  const serviceEnv = { DATABASE_URL: url, JWT_SECRET: SECRET, NODE_ENV: 'production', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '0', MIGRATE_ON_START: 'false', RLS_ENABLED, RESPONSE_VALIDATION: 'false' }
+/** The service's environment as the bench runs it, on the database at `url`. */
+const serviceEnv = (url: string): Record<string, string> => ({ DATABASE_URL: url, JWT_SECRET: SECRET, NODE_ENV: 'production', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '0', MIGRATE_ON_START: 'false', RLS_ENABLED, RESPONSE_VALIDATION: 'false' })
+
+/** The scenarios one service, its floor (and the peer) run in turn on the size's first database. */
+const FIRST_DATABASE_SCENARIOS = ['list', 'list-deep', 'get', 'sync', 'due-today', 'by-position', 'create', 'update', 'complete', 'move', 'search', 'mixed', 'batch']
+
+/** FIRST_DATABASE_SCENARIOS, response validation and metrics, on the size's first database at `url`. */
+async function firstDatabaseScenarios (adminUrl: string, size: BenchSize, url: string): Promise<Results> {
   const results: Results = {}
-  const service = await start(serviceCommand(), serviceEnv, '/ready')
+  const service = await start(serviceCommand(), serviceEnv(url), '/ready')
   const floor = await start([...profiling(), '--import', 'tsx', 'scripts/bench/floor-server.ts'], { DATABASE_URL: url, JWT_SECRET: SECRET }, '/floor/health')
   let peer: Awaited<ReturnType<typeof startPeer>> | undefined
   try {
@@ -729,7 +735,7 @@ async function runSize (adminUrl: string, size: BenchSize): Promise<Results> {
     await sameBytes(service.base, floor.base, f)
     // sync with the reads, before the write scenarios: after them, autovacuum works through
     // their dead rows on the large set's million-row tables while the next scenario runs.
-    for (const name of ['list', 'list-deep', 'get', 'sync', 'due-today', 'by-position', 'create', 'update', 'complete', 'move', 'search', 'mixed', 'batch']) {
+    for (const name of FIRST_DATABASE_SCENARIOS) {
       if (!wanted(name)) continue
       if (name === 'sync') await prepareSync(service.base, f)
       // Loaded in alternation with the service: the floor, the peer, or both.
@@ -750,7 +756,7 @@ async function runSize (adminUrl: string, size: BenchSize): Promise<Results> {
     if (wanted('response-validation')) {
       // What RESPONSE_VALIDATION (production: off) costs: a second service with it on, loaded in
       // alternation with the first, three rounds each, on list, get and mixed.
-      const validating = await start(serviceCommand(), { ...serviceEnv, RESPONSE_VALIDATION: 'true' }, '/ready')
+      const validating = await start(serviceCommand(), { ...serviceEnv(url), RESPONSE_VALIDATION: 'true' }, '/ready')
       try {
         for (const name of ['list', 'get', 'mixed']) {
           const next = s[name] as () => Request
@@ -768,7 +774,7 @@ async function runSize (adminUrl: string, size: BenchSize): Promise<Results> {
       // Prometheus scrapes every 15 s or so: this is the cost with room to spare), loaded in
       // alternation with the first, three rounds each, on get and mixed.
       const metricsPort = await freePort()
-      const measured = await start(serviceCommand(), { ...serviceEnv, METRICS_PORT: String(metricsPort) }, '/ready')
+      const measured = await start(serviceCommand(), { ...serviceEnv(url), METRICS_PORT: String(metricsPort) }, '/ready')
       const scraper = setInterval(() => { fetch(`http://127.0.0.1:${metricsPort}/metrics`).then(async (response) => await response.text()).catch(() => {}) }, 1000)
       try {
         for (const name of ['get', 'mixed']) {
@@ -794,9 +800,19 @@ async function runSize (adminUrl: string, size: BenchSize): Promise<Results> {
     await floor.stop()
     await service.stop()
   }
-  if (wanted('events')) Object.assign(results, await eventsOnSeededData(adminUrl, size, serviceEnv))
-  if (!wanted('mixed-2-workers') && !wanted('reminders')) return results
-  const cluster = await start(serviceCommand(), { ...serviceEnv, WEB_CONCURRENCY: '2' }, '/ready')
+  return results
+}
+
+async function runSize (adminUrl: string, size: BenchSize): Promise<Results> {
+  const results: Results = {}
+  const onFirst = [...FIRST_DATABASE_SCENARIOS, 'response-validation', 'metrics'].some(wanted)
+  const onCluster = wanted('mixed-2-workers') || wanted('reminders')
+  // The events scenario has a database of its own: `--only events` seeds no other.
+  const url = onFirst || onCluster ? await prepareDatabase(adminUrl, size) : undefined
+  if (url !== undefined && onFirst) Object.assign(results, await firstDatabaseScenarios(adminUrl, size, url))
+  if (wanted('events')) Object.assign(results, await eventsOnSeededData(adminUrl, size))
+  if (url === undefined || !onCluster) return results
+  const cluster = await start(serviceCommand(), { ...serviceEnv(url), WEB_CONCURRENCY: '2' }, '/ready')
   try {
     const f = await fixture(url, cluster.base)
     if (wanted('mixed-2-workers')) results['mixed-2-workers'] = await load(cluster.base, scenarios(f).mixed as () => Request, DURATION)
@@ -818,9 +834,9 @@ async function runSize (adminUrl: string, size: BenchSize): Promise<Results> {
  * depended on which scenarios had run: four full runs 0.80–0.84, `--only events` a median of
  * 0.87 (docs/benchmarks.md, "The events scenario on the seeded data").
  */
-async function eventsOnSeededData (adminUrl: string, size: BenchSize, serviceEnv: Record<string, string>): Promise<Results> {
+async function eventsOnSeededData (adminUrl: string, size: BenchSize): Promise<Results> {
   const url = await prepareDatabase(adminUrl, size, 'events')
-  const env = { ...serviceEnv, DATABASE_URL: url }
+  const env = serviceEnv(url)
   const results: Results = {}
   const service = await start(serviceCommand(), env, '/ready')
   try {
